@@ -1,0 +1,78 @@
+//! Reading and writing layers. Every reader returns what it could read plus warnings that
+//! name the file, the feature and the problem; a bad feature never sinks the whole file.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+use crate::model::Layer;
+
+pub mod geojson_reader;
+
+/// A problem with one feature (or the file as a whole) that did not stop the load.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoadWarning {
+    pub file: PathBuf,
+    /// 0-based index of the feature in the file, when the problem is with one feature.
+    pub feature: Option<usize>,
+    pub message: String,
+}
+
+impl fmt::Display for LoadWarning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.feature {
+            Some(i) => write!(f, "{}: feature {i}: {}", self.file.display(), self.message),
+            None => write!(f, "{}: {}", self.file.display(), self.message),
+        }
+    }
+}
+
+/// Why nothing could be read from a file.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("{path}: cannot read: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: {message}")]
+    Format { path: PathBuf, message: String },
+    #[error("{path}: loading cancelled")]
+    Cancelled { path: PathBuf },
+}
+
+/// A layer and the warnings met while reading it.
+#[derive(Debug)]
+pub struct Loaded {
+    pub layer: Layer,
+    pub warnings: Vec<LoadWarning>,
+}
+
+/// Shared between a loader and whoever shows its progress: bytes read so far, the total,
+/// and a cancel flag the loader checks as it goes.
+#[derive(Debug, Default)]
+pub struct Progress {
+    pub bytes_done: AtomicU64,
+    pub bytes_total: AtomicU64,
+    pub cancel: AtomicBool,
+}
+
+impl Progress {
+    /// Fraction done in [0, 1].
+    pub fn fraction(&self) -> f32 {
+        let total = self.bytes_total.load(Ordering::Relaxed);
+        if total == 0 {
+            return 0.0;
+        }
+        (self.bytes_done.load(Ordering::Relaxed) as f64 / total as f64).min(1.0) as f32
+    }
+
+    pub fn is_cancelled(&self) -> bool {
+        self.cancel.load(Ordering::Relaxed)
+    }
+}
+
+/// Reads any supported file into a layer. Today: GeoJSON (`.geojson`, `.json`).
+pub fn load_path(path: &Path, progress: &Progress) -> Result<Loaded, LoadError> {
+    geojson_reader::read_geojson_file(path, progress)
+}

@@ -1,0 +1,7 @@
+//! Plain domain data: layers, features and their attributes. Knows nothing of files or UI.
+
+pub mod attributes;
+pub mod layer;
+
+pub use attributes::{AttributeTable, Value, ValueRef};
+pub use layer::{Layer, LayerKind};
