@@ -8,3 +8,5 @@
 pub mod model;
 /// File formats: readers and writers, with per-feature warnings.
 pub mod io;
+/// The two UI languages and the one way strings are chosen between them.
+pub mod i18n;
