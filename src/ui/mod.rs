@@ -1,0 +1,11 @@
+//! The window: one panel per file; each reads the state and returns commands.
+
+pub mod dialogs;
+pub mod fonts;
+pub mod identify_panel;
+pub mod layers_panel;
+pub mod legend;
+pub mod search_panel;
+pub mod window;
+
+pub use window::OneMapApp;
