@@ -91,7 +91,8 @@ fn a_hidden_layer_is_no_longer_hit() {
     assert_eq!(h.state().state.identified.len(), 1);
 
     let title = h.state().state.layers[0].title().to_owned();
-    h.get_by_label(&title).click();
+    h.get_by_role_and_label(egui::accesskit::Role::CheckBox, &title)
+        .click();
     h.run_steps(2);
     assert!(!h.state().state.layers[0].visible);
     click_at(&mut h, p);
