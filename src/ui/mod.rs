@@ -1,4 +1,11 @@
-//! The egui side of OneMap: panels, widgets and the fonts they draw with.
+//! The window: one panel per file; each reads the state and returns commands.
 
-/// Font set-up: egui's Latin fonts, the bundled CJK subset, a system CJK fallback.
+pub mod dialogs;
 pub mod fonts;
+pub mod identify_panel;
+pub mod layers_panel;
+pub mod legend;
+pub mod search_panel;
+pub mod window;
+
+pub use window::OneMapApp;

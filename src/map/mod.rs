@@ -1,0 +1,6 @@
+//! Drawing the map: basemaps, layer symbology, and the per-frame rendering of layers.
+
+pub mod basemap;
+pub mod render;
+pub mod symbology;
+pub mod view;
