@@ -123,6 +123,10 @@ else
   # No way to see the window: give it a fixed time to start.
   settle_seconds=$((settle_seconds + 5))
 fi
+# The pointer starts mid-screen, where it would raise hover tooltips: park it in a corner.
+if command -v xdotool >/dev/null 2>&1; then
+  xdotool mousemove "$((${size%x*} - 1))" "$((${size#*x} - 1))" >/dev/null 2>&1 || true
+fi
 sleep "$settle_seconds"
 kill -0 "$app_pid" 2>/dev/null ||
   die "onemap exited before the screenshot; its output:"$'\n'"$(cat "$workdir/app.log")"
