@@ -286,8 +286,14 @@ def line(coords, props):
     return feature("LineString", [[p[0], p[1]] for p in coords], props)
 
 
+def oriented(ring, ccw):
+    """RFC 7946 right-hand rule: exterior rings counter-clockwise, holes clockwise."""
+    signed = sum(a[0] * b[1] - b[0] * a[1] for a, b in zip(ring, ring[1:]))
+    return ring if (signed > 0) == ccw else ring[::-1]
+
+
 def polygon(ring, props):
-    return feature("Polygon", [[[p[0], p[1]] for p in ring]], props)
+    return feature("Polygon", [[[p[0], p[1]] for p in oriented(ring, True)]], props)
 
 
 def write_layer(out_dir, file_name, kind, display_name, features, extra=None):
@@ -474,7 +480,7 @@ def main():
             continue
         rings = [[[tuple(q) for q in r] for r in poly] for poly in f["geometry"]["coordinates"]]
         out_polys, ntol = simplify_polygonal(rings, BORDER_MAX_VERTICES)
-        neighbours.append(feature("MultiPolygon", [[[[q[0], q[1]] for q in r] for r in poly] for poly in out_polys], {
+        neighbours.append(feature("MultiPolygon", [[[[q[0], q[1]] for q in oriented(r, k == 0)] for k, r in enumerate(poly)] for poly in out_polys], {
             "id": "NB-" + p["adcode"], "name": p["name"], "name_en": p["name_en"], "adcode": p["adcode"],
             "city": p["city"], "relation": p["relation"],
             "source": p["source"] + f"; simplified (Douglas-Peucker, {ntol:.0f} m)",
