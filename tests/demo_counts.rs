@@ -144,14 +144,20 @@ fn every_file_loads_without_warnings_with_its_kind_and_unique_ids() {
         let raw: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
         assert_eq!(raw["onemap_kind"], kind.key(), "{stem}: onemap_kind");
-        assert!(raw["name"].as_str().is_some_and(|n| !n.is_empty()), "{stem}: name");
+        assert!(
+            raw["name"].as_str().is_some_and(|n| !n.is_empty()),
+            "{stem}: name"
+        );
         let mut ids = HashSet::new();
         for row in 0..layer.attributes.len() {
             let id = layer.attributes.get(row, "id").to_string();
             assert!(id != "null" && ids.insert(id.clone()), "{stem}: id {id}");
             // Roads are named where sensible (not every back street has a name).
             if kind != LayerKind::Road {
-                assert!(!text(&layer, row, "name").is_empty(), "{stem}: row {row} name");
+                assert!(
+                    !text(&layer, row, "name").is_empty(),
+                    "{stem}: row {row} name"
+                );
             }
         }
         total_bytes += std::fs::metadata(&path).unwrap().len();
@@ -300,7 +306,10 @@ fn population_sums_to_the_documented_total() {
         .filter(|(_, p)| builtup.geometries.iter().any(|g| g.contains(*p)))
         .map(|(row, _)| number(&population, row, "population"))
         .sum();
-    assert!(inside > POPULATION_TOTAL / 2.0, "built-up population {inside}");
+    assert!(
+        inside > POPULATION_TOTAL / 2.0,
+        "built-up population {inside}"
+    );
     let area = geodesic_area_m2(&builtup);
     assert!((25.0e6..=40.0e6).contains(&area), "built-up area {area} m2");
 }
@@ -358,7 +367,10 @@ fn every_feature_lies_inside_the_district_border() {
                 let crossing = edge_tree
                     .locate_in_envelope_intersecting(&rstar::RTreeObject::envelope(&e))
                     .any(|b| line_intersection(e, *b).is_some());
-                assert!(!crossing, "{stem}: feature {row}: edge {e:?} crosses the border");
+                assert!(
+                    !crossing,
+                    "{stem}: feature {row}: edge {e:?} crosses the border"
+                );
             }
         }
     }
@@ -419,7 +431,12 @@ fn road_network_is_connected_dense_and_reaches_every_division() {
     }
     let nodes: Vec<Key> = parent.keys().copied().collect();
     let roots: HashSet<Key> = nodes.iter().map(|k| find(&mut parent, *k)).collect();
-    assert_eq!(roots.len(), 1, "road network has {} components", roots.len());
+    assert_eq!(
+        roots.len(),
+        1,
+        "road network has {} components",
+        roots.len()
+    );
 
     let divisions = load("divisions");
     for (row, d) in points(&divisions).into_iter().enumerate() {
@@ -469,9 +486,16 @@ fn roads_share_vertices_at_junctions_but_not_at_bridges() {
             let shared = lines[s.data]
                 .coords()
                 .any(|a| lines[t.data].coords().any(|b| a == b));
-            assert!(!shared, "bridge {} shares a vertex with road {}", s.data, t.data);
+            assert!(
+                !shared,
+                "bridge {} shares a vertex with road {}",
+                s.data, t.data
+            );
             bridge_crossings += 1;
         }
     }
-    assert!(bridge_crossings >= 3, "{bridge_crossings} grade-separated crossings");
+    assert!(
+        bridge_crossings >= 3,
+        "{bridge_crossings} grade-separated crossings"
+    );
 }

@@ -178,15 +178,21 @@ def douglas_peucker(pts, tol):
     return sorted(keep)
 
 
-def simplify_ring(ring_ll, tol):
-    """Simplify a closed lon/lat ring; splits it at the vertex farthest from the first."""
+def simplify_ring(ring_ll, tol, anchor=None, skip=None):
+    """Douglas-Peucker on a closed lon/lat ring between anchor vertices, which are always
+    kept; `skip` vertices are always dropped. Shared boundaries simplify identically on
+    both sides when their common vertices are anchored (kept) or skipped (dropped) alike."""
     ring = ring_ll[:-1] if ring_ll[0] == ring_ll[-1] else ring_ll[:]
     xy = [to_xy(p) for p in ring]
-    far = max(range(len(xy)), key=lambda k: math.dist(xy[0], xy[k]))
-    first = douglas_peucker(xy[: far + 1], tol)
-    second = douglas_peucker(xy[far:] + [xy[0]], tol)
-    idx = first + [far + k for k in second[1:-1]]
-    out = [rnd(ring[k]) for k in idx]
+    anchors = sorted({k for k, p in enumerate(ring) if anchor and anchor(p)})
+    if len(anchors) < 2:
+        far = max(range(len(xy)), key=lambda k: math.dist(xy[0], xy[k]))
+        anchors = sorted(set(anchors) | {0, far})
+    out = []
+    for a, b in zip(anchors, anchors[1:] + [anchors[0] + len(ring)]):
+        idx = [a] + [k for k in range(a + 1, b) if not (skip and skip(ring[k % len(ring)]))] + [b]
+        kept = douglas_peucker([xy[k % len(ring)] for k in idx], tol)
+        out.extend(rnd(ring[idx[k] % len(ring)]) for k in kept[:-1])
     out.append(out[0])
     return out
 
@@ -203,13 +209,13 @@ def ring_is_simple(ring_ll):
     return True
 
 
-def simplify_polygonal(rings_by_polygon, max_vertices):
+def simplify_polygonal(rings_by_polygon, max_vertices, anchor=None, skip=None):
     """Smallest Douglas-Peucker tolerance (metres) keeping the total under max_vertices."""
     lo, hi = 0.0, 2000.0
     best = None
     for _ in range(40):
         tol = (lo + hi) / 2
-        out = [[simplify_ring(r, tol) for r in poly] for poly in rings_by_polygon]
+        out = [[simplify_ring(r, tol, anchor, skip) for r in poly] for poly in rings_by_polygon]
         total = sum(len(r) for poly in out for r in poly)
         simple = all(len(r) >= 4 and ring_is_simple(r) for poly in out for r in poly)
         if total <= max_vertices and simple:
@@ -451,7 +457,15 @@ def main():
     if len(polys) != 1 or len(polys[0]) != 1:
         raise SystemExit("expected the district as one polygon without holes")
     raw_ring = [tuple(p) for p in polys[0][0]]
-    (simplified,), tol = simplify_polygonal([[raw_ring]], BORDER_MAX_VERTICES - 10)
+    with open(os.path.join(args.shared, "admin/districts_zibo_and_neighbours_wgs84.geojson"), encoding="utf-8") as fh:
+        districts = json.load(fh)["features"]
+    # Keep the vertices where Zhoucun's neighbour changes (the triple junctions), so that
+    # the neighbours, simplified with the same shared vertices, fit the border exactly.
+    others = [{tuple(q) for poly in f["geometry"]["coordinates"] for r in poly for q in r}
+              for f in districts if f["properties"]["adcode"] != district["properties"]["adcode"]]
+    labels = [frozenset(k for k, o in enumerate(others) if p in o) for p in raw_ring[:-1]]
+    junctions = {raw_ring[k] for k in range(len(labels)) if labels[k] != labels[k - 1] or labels[k] != labels[(k + 1) % len(labels)]}
+    (simplified,), tol = simplify_polygonal([[raw_ring]], BORDER_MAX_VERTICES - 10, anchor=lambda p: p in junctions)
     border_ring = simplified[0]
     border = Border(border_ring)
     area_raw, area_simple = ring_area_m2(raw_ring), ring_area_m2(border_ring)
@@ -471,19 +485,20 @@ def main():
     ])
 
     # ---- neighbours ------------------------------------------------------------------
-    with open(os.path.join(args.shared, "admin/districts_zibo_and_neighbours_wgs84.geojson"), encoding="utf-8") as fh:
-        districts = json.load(fh)["features"]
+    shared = set(raw_ring)
+    kept = {p for p in raw_ring if rnd(p) in set(border_ring)}
     neighbours = []
     for f in districts:
         p = f["properties"]
         if not p["relation"].startswith("neighbour"):
             continue
         rings = [[[tuple(q) for q in r] for r in poly] for poly in f["geometry"]["coordinates"]]
-        out_polys, ntol = simplify_polygonal(rings, BORDER_MAX_VERTICES)
+        out_polys, ntol = simplify_polygonal(rings, BORDER_MAX_VERTICES, anchor=lambda q: q in kept,
+                                             skip=lambda q: q in shared and q not in kept)
         neighbours.append(feature("MultiPolygon", [[[[q[0], q[1]] for q in oriented(r, k == 0)] for k, r in enumerate(poly)] for poly in out_polys], {
             "id": "NB-" + p["adcode"], "name": p["name"], "name_en": p["name_en"], "adcode": p["adcode"],
             "city": p["city"], "relation": p["relation"],
-            "source": p["source"] + f"; simplified (Douglas-Peucker, {ntol:.0f} m)",
+            "source": p["source"] + f"; simplified (Douglas-Peucker, {ntol:.0f} m; the border with Zhoucun as in district_border)",
             "attribution": attribution, "illustrative": False,
         }))
     neighbours.sort(key=lambda f: f["properties"]["adcode"])
