@@ -446,7 +446,11 @@ def main():
     ap.add_argument("--shared", required=True, help="the shared data folder (admin/, points/)")
     ap.add_argument("--out", required=True, help="output folder, e.g. maps/zhoucun")
     args = ap.parse_args()
+    # Write into a scratch folder and move the files over only once every check passed.
+    final_out = args.out
+    args.out = os.path.join(os.path.dirname(os.path.abspath(final_out)), ".zhoucun-demo-tmp")
     os.makedirs(args.out, exist_ok=True)
+    os.makedirs(final_out, exist_ok=True)
     rng = random.Random(SEED)
     report = {}
 
@@ -591,6 +595,23 @@ def main():
     write_layer(args.out, "rivers.geojson", "river", "河流 Rivers", rivers)
 
     # ---- reservoirs, water, ponds -----------------------------------------------------
+    taken = []
+
+    areas = []  # rings of reservoirs, lakes, forest and mined-out areas: kept apart
+
+    def in_areas(p):
+        return any(poly_contains(r, p) for r in areas)
+
+    def ring_clear(ring):
+        return not any(in_areas(p) for p in ring) and not any(poly_contains(ring, q) for r in areas for q in r)
+
+    def place(centre, sigma, margin=200, extra=lambda p: True, spacing=120, allow_areas=False):
+        def ok(q):
+            return far_from(taken, spacing)(q) and extra(q) and (allow_areas or not in_areas(q))
+        p = sample_in(rng, border, centre, sigma, margin, ok)
+        taken.append(p)
+        return p
+
     placed = []  # centres of everything areal, to keep them apart
     reservoir_defs = [
         ("RS-01", "王村水库", "Wangcun Reservoir", (117.752, 36.672), 330, 3_200_000),
@@ -607,6 +628,7 @@ def main():
         else:
             raise SystemExit(f"reservoir {name} does not fit")
         placed.append(centre)
+        areas.append(ring)
         props = {"id": rid, "name": name, "name_en": name_en, "capacity_m3": cap,
                  "area_m2": round(ring_area_m2(ring)), "dam_type": "土石坝 earth-rock", "illustrative": True}
         reservoirs.append(polygon(ring, props))
@@ -614,29 +636,16 @@ def main():
     for wid, name, name_en, centre, radius in [("WA-11", "人民公园湖", "People's Park lake", (117.866, 36.812), 120),
                                                ("WA-12", "丝绸之路湿地", "Silk Road wetland", (117.850, 36.793), 90)]:
         ring = blob(centre, radius, rng, wobble=0.15)
+        areas.append(ring)
         water.append(polygon(ring, {"id": wid, "name": name, "name_en": name_en, "kind": "lake",
                                     "area_m2": round(ring_area_m2(ring)), "illustrative": True}))
     write_layer(args.out, "reservoirs.geojson", "reservoir", "水库 Reservoirs", reservoirs)
     write_layer(args.out, "water.geojson", "water", "水面 Water", water)
 
-    ponds = []
-    rural_villages = [v for v in villages if v[2] != "北郊镇"] + [v for v in villages if v[2] == "北郊镇"]
-    for k in range(56):
-        name, vp, town = rural_villages[(k * 7) % len(rural_villages)]
-        p = sample_in(rng, border, vp, 600, 150,
-                      lambda q: not in_builtup(q) and far_from(placed, 700)(q) and far_from([f[1] for f in ponds], 400)(q))
-        ponds.append((f"{name}塘坝", p, town))
-    pond_features = [
-        point(p, {"id": f"PD-{k + 1:02d}", "name": n, "name_en": f"Pond {k + 1}", "town": t,
-                  "capacity_m3": rng.choice(range(8000, 95000, 500)), "illustrative": True})
-        for k, (n, p, t) in enumerate(ponds)
-    ]
-    write_layer(args.out, "ponds.geojson", "pond", "塘坝 Ponds and small dams", pond_features)
-
     # ---- forest ----------------------------------------------------------------------
     forest_zones = [  # (centre, neighbour the forest borders on)
         ((117.700, 36.660), "章丘区"), ((117.712, 36.688), "章丘区"), ((117.745, 36.688), "章丘区"),
-        ((117.805, 36.712), "邹平市"), ((117.815, 36.740), "邹平市"), ((117.770, 36.658), "文昌湖旅游度假区"),
+        ((117.772, 36.688), "邹平市"), ((117.815, 36.740), "邹平市"), ((117.770, 36.658), "文昌湖旅游度假区"),
         ((117.815, 36.662), "文昌湖旅游度假区"), ((117.855, 36.664), "文昌湖旅游度假区"),
         ((117.905, 36.712), "淄川区"), ((117.928, 36.722), "淄川区"),
     ]
@@ -645,7 +654,8 @@ def main():
         for _ in range(400):
             c = to_ll(to_xy(centre)[0] + rng.uniform(-900, 900), to_xy(centre)[1] + rng.uniform(-900, 900))
             ring = blob(c, 430, rng, wobble=0.25)
-            if all(border.contains(p, 60) for p in ring) and far_from(placed, 1300)(c) \
+            if all(border.contains(p, 60) for p in ring) and far_from(placed, 1300)(c) and ring_clear(ring) \
+                    and far_from(list(town_pos.values()), 1300)(c) \
                     and all(border.distance(to_xy(p)) < 1500 for p in ring[::6]):
                 break
         else:
@@ -659,6 +669,7 @@ def main():
     for r, _ in forests:
         if not all(border.contains(p, 20) for p in r):
             raise SystemExit("a scaled forest polygon leaves the border")
+    areas.extend(r for r, _ in forests)
     total_forest = sum(ring_area_m2(r) for r, _ in forests)
     report["forest_km2"] = round(total_forest / 1e6, 4)
     write_layer(args.out, "forest.geojson", "forest", "山林 Mountain forest", [
@@ -667,6 +678,46 @@ def main():
                     "illustrative": True})
         for k, (r, n) in enumerate(forests)
     ])
+
+    # mines (all in Wangcun) and mined-out areas
+    mine_defs = [("石灰石矿", "limestone quarry"), ("耐火黏土矿", "fireclay mine"), ("铝土矿", "bauxite mine"), ("建筑石料矿", "building stone quarry")]
+    mines, goafs = [], []
+    for k, (zh, en) in enumerate(mine_defs):
+        p = place(WANGCUN_CENTRE, 1800, margin=300, extra=lambda q: dist_m(q, WANGCUN_CENTRE) < 3500, spacing=700,
+                  allow_areas=True)
+        mines.append(point(p, {"id": f"MN-{k + 1:02d}", "name": f"王村{zh}", "name_en": f"Wangcun {en}", "town": "王村镇",
+                               "mineral": zh, "status": rng.choice(["生产", "停产整顿"]), "illustrative": True}))
+    for k in range(5):
+        owner = mines[k % 4]["geometry"]["coordinates"]
+        for _ in range(500):
+            c = offset(tuple(owner), rng.uniform(-700, 700), rng.uniform(-700, 700))
+            ring = blob(c, rng.uniform(180, 300), rng, wobble=0.2)
+            if all(border.contains(p, 60) for p in ring) and dist_m(c, WANGCUN_CENTRE) < 4500 and ring_clear(ring):
+                areas.append(ring)
+                break
+        else:
+            raise SystemExit("mined-out area does not fit")
+        goafs.append(polygon(ring, {"id": f"MO-{k + 1:02d}", "name": f"王村采空区{k + 1}", "name_en": f"Wangcun mined-out area {k + 1}",
+                                    "mine_id": mines[k % 4]["properties"]["id"], "historic": k >= 4,
+                                    "area_m2": round(ring_area_m2(ring)), "subsidence_risk": rng.choice(["高", "中"]),
+                                    "illustrative": True}))
+    write_layer(args.out, "mines.geojson", "mine", "非煤矿山 Non-coal mines", mines)
+    write_layer(args.out, "mined_out_areas.geojson", "mined_out_area", "采空区 Mined-out areas", goafs)
+
+    ponds = []
+    rural_villages = [v for v in villages if v[2] != "北郊镇"] + [v for v in villages if v[2] == "北郊镇"]
+    for k in range(56):
+        name, vp, town = rural_villages[(k * 7) % len(rural_villages)]
+        p = sample_in(rng, border, vp, 600, 150,
+                      lambda q: not in_builtup(q) and far_from(placed, 700)(q) and not in_areas(q)
+                      and far_from([f[1] for f in ponds], 400)(q))
+        ponds.append((f"{name}塘坝", p, town))
+    pond_features = [
+        point(p, {"id": f"PD-{k + 1:02d}", "name": n, "name_en": f"Pond {k + 1}", "town": t,
+                  "capacity_m3": rng.choice(range(8000, 95000, 500)), "illustrative": True})
+        for k, (n, p, t) in enumerate(ponds)
+    ]
+    write_layer(args.out, "ponds.geojson", "pond", "塘坝 Ponds and small dams", pond_features)
 
     # ---- pipelines -------------------------------------------------------------------
     pipe_defs = [
@@ -695,13 +746,6 @@ def main():
     ], {"total_length_km": PIPELINE_TOTAL_M / 1000})
 
     # ---- point layers ----------------------------------------------------------------
-    taken = []
-
-    def place(centre, sigma, margin=200, extra=lambda p: True, spacing=120):
-        p = sample_in(rng, border, centre, sigma, margin, lambda q: far_from(taken, spacing)(q) and extra(q))
-        taken.append(p)
-        return p
-
     # fire stations: 5, 17 engines, 128 firefighters
     station_defs = [
         ("FS-01", "周村区消防救援大队特勤站", "Zhoucun special duty fire station", (117.866, 36.806), 5, 36, "特勤站"),
@@ -753,8 +797,8 @@ def main():
     # schools
     school_defs = [("小学", "primary school", 600, 2400)] * 14 + [("中学", "middle school", 900, 3000)] * 9 + [("高级中学", "high school", 1800, 3600)] * 3
     schools = []
-    areas = [("城区", CITY_CENTRE, 1700, True)] * 16 + [(t, town_pos[t], 500, False) for t in TOWNS for _ in range(2)]
-    for k, (area_name, centre, sigma, urban) in enumerate(areas):
+    school_areas = [("城区", CITY_CENTRE, 1700, True)] * 16 + [(t, town_pos[t], 500, False) for t in TOWNS for _ in range(2)]
+    for k, (area_name, centre, sigma, urban) in enumerate(school_areas):
         zh, en, lo, hi = school_defs[(k * 5) % len(school_defs)]
         p = place(centre, sigma, extra=(in_builtup if urban else (lambda q: True)), spacing=300)
         label = "周村区" if urban else area_name
@@ -773,7 +817,7 @@ def main():
     ]
     geohazards = []
     for k, (zh, en, centre) in enumerate(geo_defs):
-        p = place(centre, 700, margin=250, extra=lambda q: not in_builtup(q), spacing=500)
+        p = place(centre, 700, margin=250, extra=lambda q: not in_builtup(q), spacing=500, allow_areas=True)
         geohazards.append(point(p, {"id": f"GH-{k + 1:02d}", "name": f"{nearest_village(villages, p)}{zh}隐患点",
                                     "name_en": f"{en.replace('_', ' ').capitalize()} hazard point {k + 1}",
                                     "type": en, "type_zh": zh, "scale": rng.choice(["小型", "中型"]),
@@ -841,29 +885,6 @@ def main():
     write_layer(args.out, "hazchem_enterprises.geojson", "hazchem_enterprise", "危化品企业 Hazardous chemical enterprises", hc_features)
     write_layer(args.out, "major_hazard_sources.geojson", "major_hazard_source", "重大危险源 Major hazard sources", mh_features)
 
-    # mines (all in Wangcun) and mined-out areas
-    mine_defs = [("石灰石矿", "limestone quarry"), ("耐火黏土矿", "fireclay mine"), ("铝土矿", "bauxite mine"), ("建筑石料矿", "building stone quarry")]
-    mines, goafs = [], []
-    for k, (zh, en) in enumerate(mine_defs):
-        p = place(WANGCUN_CENTRE, 1800, margin=300, extra=lambda q: dist_m(q, WANGCUN_CENTRE) < 3500, spacing=700)
-        mines.append(point(p, {"id": f"MN-{k + 1:02d}", "name": f"王村{zh}", "name_en": f"Wangcun {en}", "town": "王村镇",
-                               "mineral": zh, "status": rng.choice(["生产", "停产整顿"]), "illustrative": True}))
-    for k in range(5):
-        owner = mines[k % 4]["geometry"]["coordinates"]
-        for _ in range(500):
-            c = offset(tuple(owner), rng.uniform(-700, 700), rng.uniform(-700, 700))
-            ring = blob(c, rng.uniform(180, 300), rng, wobble=0.2)
-            if all(border.contains(p, 60) for p in ring) and dist_m(c, WANGCUN_CENTRE) < 4500:
-                break
-        else:
-            raise SystemExit("mined-out area does not fit")
-        goafs.append(polygon(ring, {"id": f"MO-{k + 1:02d}", "name": f"王村采空区{k + 1}", "name_en": f"Wangcun mined-out area {k + 1}",
-                                    "mine_id": mines[k % 4]["properties"]["id"], "historic": k >= 4,
-                                    "area_m2": round(ring_area_m2(ring)), "subsidence_risk": rng.choice(["高", "中"]),
-                                    "illustrative": True}))
-    write_layer(args.out, "mines.geojson", "mine", "非煤矿山 Non-coal mines", mines)
-    write_layer(args.out, "mined_out_areas.geojson", "mined_out_area", "采空区 Mined-out areas", goafs)
-
     # ---- population ------------------------------------------------------------------
     cells = []
     minx = min(p[0] for p in border_ring)
@@ -906,6 +927,12 @@ def main():
 
     # ---- check: everything inside the border -----------------------------------------
     check_inside(args.out, border)
+    for k, r in enumerate(areas):  # areal features never overlap one another
+        if any(poly_contains(q, p) for q in areas[k + 1 :] for p in r) or any(poly_contains(r, p) for q in areas[k + 1 :] for p in q):
+            raise SystemExit("two areal features overlap")
+    for name in sorted(os.listdir(args.out)):
+        os.replace(os.path.join(args.out, name), os.path.join(final_out, name))
+    os.rmdir(args.out)
     for k, v in report.items():
         print(f"{k}: {v}")
 
