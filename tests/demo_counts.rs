@@ -179,8 +179,17 @@ fn counts_match_the_emergency_plan() {
         assert!(kinds.contains(&text(&geohazards, row, "type")));
     }
 
+    let builtup = load("builtup");
+    let in_builtup = |p: &Point<f64>| builtup.geometries.iter().any(|g| g.contains(p));
+    let remote = points(&geohazards)
+        .iter()
+        .filter(|p| !in_builtup(p))
+        .count();
+    assert_eq!(remote, 9, "geological hazard points in the city");
+
     let waterlogging = load("waterlogging_spots");
     assert_eq!(points(&waterlogging).len(), 5);
+    assert!(points(&waterlogging).iter().all(in_builtup));
     assert!((0..5).all(|row| number(&waterlogging, row, "depth_m") > 0.0));
 
     assert_eq!(load("reservoirs").geometries.len(), 4);
@@ -325,6 +334,17 @@ fn border_is_simplified_and_neighbours_are_labelled() {
 
     let neighbours = load("neighbour_borders");
     assert_eq!(neighbours.geometries.len(), 5);
+    // Zhoucun is surrounded by these five, and they were simplified with its vertices, so
+    // each of its border vertices is also a vertex of a neighbour: no slivers or gaps.
+    let neighbour_vertices: HashSet<Key> = neighbours
+        .geometries
+        .iter()
+        .flat_map(|g| g.coords_iter())
+        .map(key)
+        .collect();
+    for c in border.coords_iter() {
+        assert!(neighbour_vertices.contains(&key(c)), "border vertex {c:?}");
+    }
     for (row, g) in neighbours.geometries.iter().enumerate() {
         assert!(g.coords_count() <= 300);
         assert!(!text(&neighbours, row, "adcode").is_empty());
