@@ -1014,8 +1014,9 @@ def build_roads(rng, border, builtup, in_builtup, town_pos, villages):
     for i in range(-40, 45):
         for j in range(-40, 41):
             gx, gy = i * GRID_STEP, j * GRID_STEP
-            x = cx + gx * cos_t - gy * sin_t + rng.uniform(-14, 14)
-            y = cy + gx * sin_t + gy * cos_t + rng.uniform(-14, 14)
+            wobble = 14 if i % 4 and j % 4 else 3  # main streets stay straight, lanes wander
+            x = cx + gx * cos_t - gy * sin_t + rng.uniform(-wobble, wobble)
+            y = cy + gx * sin_t + gy * cos_t + rng.uniform(-wobble, wobble)
             p = to_ll(x, y)
             if in_builtup(p):
                 nodes[(i, j)] = p
