@@ -24,13 +24,16 @@ struct Prepared {
     index: LayerIndex,
     cache: RenderCache,
     style: LayerStyle,
+    classes: Vec<u16>,
 }
 
 fn prepare(layer: Layer) -> Prepared {
     let index = LayerIndex::build(&layer.geometries);
     let cache = RenderCache::build(&layer);
     let style = LayerStyle::preset(layer.kind);
+    let classes = style.feature_classes(&layer.attributes);
     Prepared {
+        classes,
         layer,
         index,
         cache,
@@ -38,7 +41,7 @@ fn prepare(layer: Layer) -> Prepared {
     }
 }
 
-fn from_file(dir: &PathBuf, name: &str, kind: LayerKind) -> Option<Layer> {
+fn from_file(dir: &std::path::Path, name: &str, kind: LayerKind) -> Option<Layer> {
     let mut layer = load_path(&dir.join(name), &Progress::default()).ok()?.layer;
     layer.kind = kind;
     Some(layer)
@@ -114,6 +117,7 @@ fn bench_frame(c: &mut Criterion) {
                         index: &l.index,
                         cache: &l.cache,
                         style: &l.style,
+                        classes: &l.classes,
                         highlighted: &[],
                     },
                     &mut shapes,

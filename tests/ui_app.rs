@@ -32,9 +32,11 @@ fn app_with(files: Vec<PathBuf>, lang: Lang) -> OneMapApp {
 fn harness(app: OneMapApp) -> Harness<'static, OneMapApp> {
     let mut harness = Harness::builder()
         .with_size(vec2(1280.0, 800.0))
-        .allow_missing_glyphs()
+        // Chinese must render: any glyph missing from the bundled font fails the test.
+        .with_context_setup(|ctx| {
+            onemap::ui::fonts::install_fonts(ctx);
+        })
         .build_ui_state(|ui, app: &mut OneMapApp| app.frame(ui), app);
-    onemap::ui::fonts::install_fonts(&harness.ctx);
     harness.run_steps(4);
     harness
 }

@@ -29,6 +29,8 @@ pub struct MapLayer {
     pub index: LayerIndex,
     pub render: RenderCache,
     pub style: LayerStyle,
+    /// Category of each feature under `style`, kept in step with it by `set_style`.
+    pub classes: Vec<u16>,
     pub visible: bool,
     pub warnings: Vec<LoadWarning>,
     /// Where a newly arrived layer goes in the drawing order (see `AppState::add_layer`).
@@ -44,7 +46,9 @@ impl MapLayer {
         let style = prepared
             .style
             .unwrap_or_else(|| LayerStyle::preset(prepared.layer.kind));
+        let classes = style.feature_classes(&prepared.layer.attributes);
         MapLayer {
+            classes,
             sort_key,
             id,
             layer: prepared.layer,
@@ -54,6 +58,12 @@ impl MapLayer {
             visible: prepared.visible,
             warnings: prepared.warnings,
         }
+    }
+
+    /// Changes the style and the per-feature categories that depend on it.
+    pub fn set_style(&mut self, style: LayerStyle) {
+        self.classes = style.feature_classes(&self.layer.attributes);
+        self.style = style;
     }
 
     /// What the layer is called in the UI: its own name.
@@ -344,13 +354,13 @@ impl AppState {
             }
             Command::SetStyle(id, style) => {
                 if let Some(i) = self.position(id) {
-                    self.layers[i].style = style;
+                    self.layers[i].set_style(style);
                 }
             }
             Command::SetKind(id, kind) => {
                 if let Some(i) = self.position(id) {
                     self.layers[i].layer.kind = kind;
-                    self.layers[i].style = LayerStyle::preset(kind);
+                    self.layers[i].set_style(LayerStyle::preset(kind));
                 }
             }
             Command::MoveLayer(id, delta) => {

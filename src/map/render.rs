@@ -5,7 +5,7 @@ use egui::epaint::{Mesh, PathShape, PathStroke};
 use egui::{Color32, Pos2, Rect, Shape, Stroke, pos2, vec2};
 use geo::{Coord, Geometry, LineString, Polygon, TriangulateEarcut};
 
-use super::symbology::{LayerStyle, Marker, color};
+use super::symbology::{LayerStyle, Marker, OTHER_CATEGORY_COLOR, color};
 use crate::model::Layer;
 use crate::spatial::LayerIndex;
 
@@ -135,14 +135,45 @@ pub enum PreparedGeometry {
 #[derive(Debug, Clone, Default)]
 pub struct RenderCache {
     pub features: Vec<PreparedGeometry>,
+    /// Each feature's extent in Mercator units: [min x, min y, max x, max y].
+    pub extents: Vec<[f64; 4]>,
 }
 
 impl RenderCache {
     pub fn build(layer: &Layer) -> RenderCache {
-        RenderCache {
-            features: layer.geometries.iter().map(prepare).collect(),
+        let features: Vec<PreparedGeometry> = layer.geometries.iter().map(prepare).collect();
+        let extents = features.iter().map(extent).collect();
+        RenderCache { features, extents }
+    }
+}
+
+fn extent(geometry: &PreparedGeometry) -> [f64; 4] {
+    let mut e = [
+        f64::INFINITY,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        f64::NEG_INFINITY,
+    ];
+    let mut add = |p: &[f64; 2]| {
+        e = [
+            e[0].min(p[0]),
+            e[1].min(p[1]),
+            e[2].max(p[0]),
+            e[3].max(p[1]),
+        ];
+    };
+    fn walk(g: &PreparedGeometry, add: &mut dyn FnMut(&[f64; 2])) {
+        match g {
+            PreparedGeometry::Points(ps) => ps.iter().for_each(&mut *add),
+            PreparedGeometry::Lines(ls) => ls.iter().flatten().for_each(&mut *add),
+            PreparedGeometry::Polygons(ps) => {
+                ps.iter().flat_map(|p| &p.vertices).for_each(&mut *add)
+            }
+            PreparedGeometry::Mixed(gs) => gs.iter().for_each(|g| walk(g, add)),
         }
     }
+    walk(geometry, &mut add);
+    e
 }
 
 fn line_merc(line: &LineString<f64>) -> Vec<[f64; 2]> {
@@ -219,6 +250,9 @@ pub struct LayerDraw<'a> {
     pub index: &'a LayerIndex,
     pub cache: &'a RenderCache,
     pub style: &'a LayerStyle,
+    /// Category of each feature under `style` (see `LayerStyle::feature_classes`); empty
+    /// when the style is not categorized.
+    pub classes: &'a [u16],
     /// Features to draw emphasised (search hits, identify results).
     pub highlighted: &'a [usize],
 }
@@ -227,6 +261,8 @@ pub struct LayerDraw<'a> {
 pub const THIN_POINTS_ABOVE: usize = 3000;
 /// Side of a thinning cell in pixels.
 const THIN_CELL_PX: f32 = 3.0;
+/// Lines and areas whose extent on screen is below this many pixels are drawn as a dot.
+const TINY_FEATURE_PX: f64 = 2.0;
 /// At most this many labels are considered per layer per frame.
 const MAX_LABEL_CANDIDATES: usize = 600;
 
@@ -254,10 +290,18 @@ pub fn layer_shapes(
 
     let fill = color(style.fill, style.opacity);
     let stroke_color = color(style.stroke, style.opacity);
-    let category_index = style
-        .category_field
-        .as_deref()
-        .and_then(|f| draw.layer.attributes.field_index(f));
+    // Colour and width per category, resolved once per frame rather than per feature.
+    let class_looks: Vec<(Color32, f32)> = style
+        .categories
+        .iter()
+        .map(|c| {
+            (
+                color(c.color, style.opacity),
+                style.width_for_category(&c.value),
+            )
+        })
+        .collect();
+    let other_look = (color(OTHER_CATEGORY_COLOR, style.opacity), 1.0);
     let size_index = style
         .size_field
         .as_deref()
@@ -277,17 +321,32 @@ pub fn layer_shapes(
         let Some(prepared) = draw.cache.features.get(feature) else {
             continue;
         };
-        let (feature_fill, feature_stroke, width_factor) = match category_index {
-            Some(field) => {
-                let value = draw.layer.attributes.value(feature, field).to_string();
-                let c = style
-                    .category_color(&value)
-                    .map(|c| color(c, style.opacity))
-                    .unwrap_or(fill);
-                (c, c, style.width_for_category(&value))
+        let (feature_fill, feature_stroke, width_factor) = match draw.classes.get(feature) {
+            Some(&class) => {
+                let (c, w) = class_looks
+                    .get(usize::from(class))
+                    .copied()
+                    .unwrap_or(other_look);
+                (c, c, w)
             }
             None => (fill, stroke_color, 1.0),
         };
+        // Level of detail: a line or area smaller than a couple of pixels is a dot.
+        if !matches!(prepared, PreparedGeometry::Points(_))
+            && let Some(e) = draw.cache.extents.get(feature)
+            && (e[2] - e[0]).max(e[3] - e[1]) * view.scale < TINY_FEATURE_PX
+        {
+            let centre = view.to_screen([(e[0] + e[2]) * 0.5, (e[1] + e[3]) * 0.5]);
+            let dot = if feature_fill.a() > 0 {
+                feature_fill
+            } else {
+                feature_stroke
+            };
+            if view.clip.contains(centre) && (!thin || occupancy.claim(centre)) {
+                add_quad(&mut point_mesh, centre, 1.0, dot);
+            }
+            continue;
+        }
         let marker_size = match size_index {
             Some(field) => {
                 let weight = draw

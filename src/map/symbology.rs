@@ -303,6 +303,34 @@ impl LayerStyle {
         )
     }
 
+    /// The category of every row: an index into `categories`, or `u16::MAX` for values
+    /// outside them. Empty when the style is not categorized. Computed when the style
+    /// changes, so drawing never formats attribute values.
+    pub fn feature_classes(&self, table: &AttributeTable) -> Vec<u16> {
+        let Some(field) = self.category_field.as_deref() else {
+            return Vec::new();
+        };
+        let Some(field) = table.field_index(field) else {
+            return vec![u16::MAX; table.len()];
+        };
+        let lookup: HashMap<&str, u16> = self
+            .categories
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.value.as_str(), i as u16))
+            .collect();
+        (0..table.len())
+            .map(|row| match table.value(row, field) {
+                crate::model::ValueRef::Text(s) => lookup.get(s).copied().unwrap_or(u16::MAX),
+                crate::model::ValueRef::Null => u16::MAX,
+                other => lookup
+                    .get(other.to_string().as_str())
+                    .copied()
+                    .unwrap_or(u16::MAX),
+            })
+            .collect()
+    }
+
     /// Width multiplier for road classes, so motorways read heavier than lanes.
     pub fn width_for_category(&self, value: &str) -> f32 {
         if self.category_field.as_deref() != Some("highway") {
@@ -310,6 +338,7 @@ impl LayerStyle {
         }
         match value {
             "motorway" | "trunk" => 2.6,
+            "motorway_link" | "trunk_link" => 1.4,
             "primary" => 2.0,
             "secondary" => 1.6,
             "tertiary" => 1.3,
@@ -322,6 +351,7 @@ impl LayerStyle {
 fn road_categories() -> Vec<Category> {
     [
         ("motorway", [230, 80, 60, 255]),
+        ("motorway_link", [230, 80, 60, 255]),
         ("trunk", [240, 130, 60, 255]),
         ("primary", [245, 170, 70, 255]),
         ("secondary", [240, 210, 90, 255]),
@@ -414,8 +444,12 @@ mod tests {
         assert_eq!(style.categories.len(), CATEGORY_PALETTE.len());
         assert_eq!(style.category_color("b"), Some(CATEGORY_PALETTE[0]));
         assert_eq!(style.category_color("zzz"), Some(OTHER_CATEGORY_COLOR));
+        let classes = style.feature_classes(&table);
+        assert_eq!(&classes[..3], &[1, 0, 0]);
+        assert_eq!(classes[25], u16::MAX);
         style.clear_categories();
         assert_eq!(style.category_color("b"), None);
+        assert!(style.feature_classes(&table).is_empty());
     }
 
     #[test]

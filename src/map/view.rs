@@ -109,6 +109,7 @@ impl MapView {
                         index: &l.index,
                         cache: &l.render,
                         style: &l.style,
+                        classes: &l.classes,
                         highlighted: &highlighted,
                     },
                     &mut shapes,

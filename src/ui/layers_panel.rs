@@ -129,20 +129,6 @@ fn layer_row(
             commands.push(Command::RemoveLayer(layer.id));
         }
     });
-    ui.horizontal(|ui| {
-        ui.add_space(22.0);
-        let mut opacity = layer.style.opacity;
-        let slider = ui.add(
-            egui::Slider::new(&mut opacity, 0.0..=1.0)
-                .text(lang.pick("不透明度", "Opacity"))
-                .show_value(false),
-        );
-        if slider.changed() {
-            let mut style = layer.style.clone();
-            style.opacity = opacity;
-            commands.push(Command::SetStyle(layer.id, style));
-        }
-    });
 }
 
 fn rgba_edit(ui: &mut Ui, label: &str, rgba: &mut [u8; 4]) -> bool {
@@ -162,6 +148,11 @@ fn rgba_edit(ui: &mut Ui, label: &str, rgba: &mut [u8; 4]) -> bool {
 fn style_editor(ui: &mut Ui, layer: &MapLayer, lang: Lang) -> Option<LayerStyle> {
     let mut style = layer.style.clone();
     let mut changed = false;
+    changed |= ui
+        .add(
+            egui::Slider::new(&mut style.opacity, 0.0..=1.0).text(lang.pick("不透明度", "Opacity")),
+        )
+        .changed();
     changed |= rgba_edit(ui, lang.pick("填充", "Fill"), &mut style.fill);
     changed |= rgba_edit(ui, lang.pick("边线", "Stroke"), &mut style.stroke);
     changed |= ui
