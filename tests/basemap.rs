@@ -587,3 +587,127 @@ fn switcher_applies_osm_and_builtin_and_records_the_choice() {
     assert!(harness.state().basemaps.shows_builtin());
     assert_eq!(harness.state().changes, 2);
 }
+
+/// A minimal PMTiles v3 archive holding one uncompressed PNG tile at z0.
+fn one_tile_pmtiles(png: &[u8]) -> Vec<u8> {
+    fn varint(mut value: u64, out: &mut Vec<u8>) {
+        while value >= 0x80 {
+            out.push((value as u8 & 0x7f) | 0x80);
+            value >>= 7;
+        }
+        out.push(value as u8);
+    }
+    // Directory: 1 entry; tile id delta 0; run length 1; length; offset + 1.
+    let mut directory = Vec::new();
+    for value in [1, 0, 1, png.len() as u64, 1] {
+        varint(value, &mut directory);
+    }
+    let metadata = b"{}";
+    let root_offset = 127u64;
+    let metadata_offset = root_offset + directory.len() as u64;
+    let data_offset = metadata_offset + metadata.len() as u64;
+    let mut file = Vec::new();
+    file.extend_from_slice(b"PMTiles");
+    file.push(3);
+    for value in [
+        root_offset,
+        directory.len() as u64,
+        metadata_offset,
+        metadata.len() as u64,
+        data_offset, // no leaf directories
+        0,
+        data_offset,
+        png.len() as u64,
+        1, // addressed tiles
+        1, // tile entries
+        1, // tile contents
+    ] {
+        file.extend_from_slice(&value.to_le_bytes());
+    }
+    file.extend_from_slice(&[1, 1, 1, 2, 0, 0]); // clustered, no compression (x2), PNG, z0..z0
+    for value in [-1_800_000_000i32, -850_000_000, 1_800_000_000, 850_000_000] {
+        file.extend_from_slice(&value.to_le_bytes());
+    }
+    file.push(0);
+    file.extend_from_slice(&0i32.to_le_bytes());
+    file.extend_from_slice(&0i32.to_le_bytes());
+    assert_eq!(file.len(), 127);
+    file.extend_from_slice(&directory);
+    file.extend_from_slice(metadata);
+    file.extend_from_slice(png);
+    file
+}
+
+#[test]
+fn raster_pmtiles_file_loads_its_tile() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("world.pmtiles");
+    std::fs::write(&path, one_tile_pmtiles(&png_bytes(256, 256, [0, 0, 200]))).unwrap();
+    let header = onemap::map::basemap::read_pmtiles_header(&path).unwrap();
+    assert_eq!(
+        (header.tile_type, header.min_zoom, header.max_zoom),
+        (2, 0, 0)
+    );
+
+    let ctx = egui::Context::default();
+    let mut basemaps = Basemaps::new(&ctx, None);
+    basemaps
+        .set_choice(&BasemapChoice::PmTiles { path }, &ctx)
+        .unwrap();
+    assert_eq!(basemaps.attributions()[0].0, "PMTiles: world.pmtiles");
+    let mut layers = basemaps.tile_layers();
+    let piece = poll_until(layers[0], tile(0, 0, 0), Duration::from_secs(10), full)
+        .expect("the z0 tile comes out of the archive");
+    assert_eq!(texture_size(&piece), [256, 256]);
+}
+
+#[test]
+fn switcher_opens_a_typed_tile_folder_and_shows_a_bad_one_as_a_problem() {
+    struct State {
+        settings: BasemapSettings,
+        basemaps: Basemaps,
+    }
+    let dir = tempfile::tempdir().unwrap();
+    write_tile(dir.path(), 0, 0, 0, "png", &png_bytes(4, 4, [1, 1, 1]));
+    let ctx = egui::Context::default();
+    let mut settings = BasemapSettings::default();
+    settings.folder_draft = dir.path().display().to_string();
+    // The bundled CJK font is set up by the app, not by this panel: boxes are fine here.
+    let mut harness = egui_kittest::Harness::builder()
+        .allow_missing_glyphs()
+        .build_ui_state(
+            |ui, state: &mut State| {
+                onemap::ui::basemap_panel::basemap_panel(
+                    ui,
+                    Lang::Zh,
+                    &mut state.settings,
+                    &mut state.basemaps,
+                );
+            },
+            State {
+                settings,
+                basemaps: Basemaps::new(&ctx, None),
+            },
+        );
+    harness.get_by_label("本地瓦片文件夹 (z/x/y)").click();
+    harness.run();
+    harness.get_by_label("打开").click();
+    harness.run();
+    assert_eq!(
+        harness.state().settings.choice,
+        BasemapChoice::TileFolder {
+            path: dir.path().to_path_buf()
+        }
+    );
+    assert!(!harness.state().basemaps.shows_builtin());
+
+    harness.state_mut().settings.folder_draft = dir.path().join("nope").display().to_string();
+    harness.run();
+    harness.get_by_label("打开").click();
+    harness.run();
+    assert!(harness.state().basemaps.shows_builtin());
+    // The problem is on screen, in the panel's language.
+    let message = harness.state().basemaps.status_message(Lang::Zh).unwrap();
+    assert!(message.contains("找不到"), "{message}");
+    harness.get_by_label(&message);
+}

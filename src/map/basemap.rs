@@ -100,6 +100,11 @@ pub struct BasemapSettings {
     pub tianditu_key: String,
     /// Tianditu imagery instead of the vector map.
     pub tianditu_imagery: bool,
+    /// The PMTiles path typed or picked in the switcher (typing is the fallback when no
+    /// file dialog is available, e.g. Linux without an xdg desktop portal).
+    pub pmtiles_draft: String,
+    /// The tile folder path typed or picked in the switcher.
+    pub folder_draft: String,
 }
 
 /// How many XYZ templates are remembered.
@@ -113,6 +118,8 @@ impl Default for BasemapSettings {
             xyz_draft: XyzEntry::default(),
             tianditu_key: String::new(),
             tianditu_imagery: false,
+            pmtiles_draft: String::new(),
+            folder_draft: String::new(),
             // The XYZ default stays empty: no third-party server is contacted unless asked.
         }
     }
@@ -136,7 +143,9 @@ impl BasemapSettings {
                 self.tianditu_key = key.clone();
                 self.tianditu_imagery = *imagery;
             }
-            _ => {}
+            BasemapChoice::PmTiles { path } => self.pmtiles_draft = path.display().to_string(),
+            BasemapChoice::TileFolder { path } => self.folder_draft = path.display().to_string(),
+            BasemapChoice::Builtin | BasemapChoice::OpenStreetMap => {}
         }
         self.choice = choice.clone();
     }
@@ -695,6 +704,8 @@ impl Basemaps {
                         tile_type: tile_type.to_owned(),
                     });
                 }
+                // `Style` is a unit struct only while walkers' `vector` feature is off.
+                #[allow(clippy::default_constructed_unit_structs)]
                 let tiles = PmTiles::with_style_and_tile_size(
                     path,
                     walkers::Style::default(),

@@ -1,6 +1,8 @@
 //! The basemap switcher: built-in, OpenStreetMap, a typed XYZ template, Tianditu with the
 //! user's key, a PMTiles file or a tile folder; plus the status line and "reload tiles".
 
+use std::path::PathBuf;
+
 use egui::{RichText, Ui};
 
 use crate::i18n::Lang;
@@ -87,15 +89,18 @@ pub fn basemap_panel(
     }
     if kind == Kind::PmTiles {
         ui.indent("pmtiles", |ui| {
-            if let BasemapChoice::PmTiles { path } = basemaps.choice() {
-                ui.label(RichText::new(path.display().to_string()).small());
-            }
-            let button = lang.pick("选择 PMTiles 文件…", "Choose a PMTiles file…");
-            if ui.button(button).clicked() {
-                let title = lang.pick("选择 PMTiles 文件", "Choose a PMTiles file");
-                if let Some(path) = dialogs::pick_file(title, &[("PMTiles", &["pmtiles"])]) {
-                    chosen = Some(BasemapChoice::PmTiles { path });
-                }
+            let picked = path_row(
+                ui,
+                lang,
+                &mut settings.pmtiles_draft,
+                "/path/to/map.pmtiles",
+                || {
+                    let title = lang.pick("选择 PMTiles 文件", "Choose a PMTiles file");
+                    dialogs::pick_file(title, &[("PMTiles", &["pmtiles"])])
+                },
+            );
+            if let Some(path) = picked {
+                chosen = Some(BasemapChoice::PmTiles { path });
             }
         });
     }
@@ -106,17 +111,15 @@ pub fn basemap_panel(
     }
     if kind == Kind::TileFolder {
         ui.indent("tile-folder", |ui| {
-            if let BasemapChoice::TileFolder { path } = basemaps.choice() {
-                ui.label(RichText::new(path.display().to_string()).small());
-            }
-            if ui
-                .button(lang.pick("选择文件夹…", "Choose a folder…"))
-                .clicked()
-            {
-                let title = lang.pick("选择瓦片文件夹", "Choose a tile folder");
-                if let Some(path) = dialogs::pick_folder(title) {
-                    chosen = Some(BasemapChoice::TileFolder { path });
-                }
+            let picked = path_row(
+                ui,
+                lang,
+                &mut settings.folder_draft,
+                "/path/to/tiles",
+                || dialogs::pick_folder(lang.pick("选择瓦片文件夹", "Choose a tile folder")),
+            );
+            if let Some(path) = picked {
+                chosen = Some(BasemapChoice::TileFolder { path });
             }
         });
     }
@@ -133,6 +136,36 @@ pub fn basemap_panel(
     let _ = basemaps.set_choice(&choice, &ctx);
     settings.apply(&choice);
     true
+}
+
+/// A path field with "open" (typed path) and "browse" (native dialog); returns the path to
+/// apply when either is used.
+fn path_row(
+    ui: &mut Ui,
+    lang: Lang,
+    draft: &mut String,
+    hint: &str,
+    browse: impl FnOnce() -> Option<PathBuf>,
+) -> Option<PathBuf> {
+    let mut picked = None;
+    ui.add(
+        egui::TextEdit::singleline(draft)
+            .hint_text(hint)
+            .desired_width(f32::INFINITY),
+    );
+    ui.horizontal(|ui| {
+        let typed = !draft.trim().is_empty();
+        if ui
+            .add_enabled(typed, egui::Button::new(lang.pick("打开", "Open")))
+            .clicked()
+        {
+            picked = Some(PathBuf::from(draft.trim()));
+        }
+        if ui.button(lang.pick("浏览…", "Browse…")).clicked() {
+            picked = browse();
+        }
+    });
+    picked
 }
 
 /// URL and attribution fields, recent templates, and "apply".
