@@ -670,8 +670,10 @@ fn switcher_opens_a_typed_tile_folder_and_shows_a_bad_one_as_a_problem() {
     let dir = tempfile::tempdir().unwrap();
     write_tile(dir.path(), 0, 0, 0, "png", &png_bytes(4, 4, [1, 1, 1]));
     let ctx = egui::Context::default();
-    let mut settings = BasemapSettings::default();
-    settings.folder_draft = dir.path().display().to_string();
+    let settings = BasemapSettings {
+        folder_draft: dir.path().display().to_string(),
+        ..Default::default()
+    };
     // The bundled CJK font is set up by the app, not by this panel: boxes are fine here.
     let mut harness = egui_kittest::Harness::builder()
         .allow_missing_glyphs()
