@@ -165,6 +165,29 @@ pub enum TemplateError {
     UnknownPlaceholder(String),
 }
 
+impl TemplateError {
+    /// The reason, for the user, in `lang`.
+    pub fn message(&self, lang: Lang) -> String {
+        match self {
+            TemplateError::NotHttp => lang
+                .pick(
+                    "须以 http:// 或 https:// 开头",
+                    "must start with http:// or https://",
+                )
+                .to_owned(),
+            TemplateError::MissingPlaceholder(p) => {
+                format!("{} {p}", lang.pick("缺少", "missing"))
+            }
+            TemplateError::UnknownPlaceholder(p) => {
+                format!(
+                    "{} {p}",
+                    lang.pick("无法识别的占位符", "unknown placeholder")
+                )
+            }
+        }
+    }
+}
+
 /// Why a basemap choice could not be used (the map falls back to the built-in basemap).
 #[derive(Debug, Clone, PartialEq)]
 pub enum BasemapProblem {
@@ -191,29 +214,11 @@ impl BasemapProblem {
     /// The message for the user, in `lang`.
     pub fn message(&self, lang: Lang) -> String {
         match self {
-            BasemapProblem::BadTemplate { template, error } => {
-                let reason = match error {
-                    TemplateError::NotHttp => lang
-                        .pick(
-                            "须以 http:// 或 https:// 开头",
-                            "must start with http:// or https://",
-                        )
-                        .to_owned(),
-                    TemplateError::MissingPlaceholder(p) => {
-                        format!("{} {p}", lang.pick("缺少", "missing"))
-                    }
-                    TemplateError::UnknownPlaceholder(p) => {
-                        format!(
-                            "{} {p}",
-                            lang.pick("无法识别的占位符", "unknown placeholder")
-                        )
-                    }
-                };
-                format!(
-                    "{} {template}: {reason}",
-                    lang.pick("瓦片地址模板无效", "Invalid tile URL template")
-                )
-            }
+            BasemapProblem::BadTemplate { template, error } => format!(
+                "{} {template}: {}",
+                lang.pick("瓦片地址模板无效", "Invalid tile URL template"),
+                error.message(lang)
+            ),
             BasemapProblem::MissingKey => lang
                 .pick("请输入天地图 Key", "Enter a Tianditu key")
                 .to_owned(),
@@ -883,7 +888,7 @@ impl Basemaps {
                 frame.show(ui, |ui| {
                     ui.horizontal(|ui| {
                         ui.label(
-                            egui::RichText::new(format!("⚠ {message}"))
+                            egui::RichText::new(message.clone())
                                 .small()
                                 .color(ui.visuals().warn_fg_color),
                         );

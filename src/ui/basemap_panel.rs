@@ -206,12 +206,8 @@ fn xyz_form(ui: &mut Ui, lang: Lang, settings: &mut BasemapSettings) -> Option<B
     if let Err(error) = &parsed
         && !settings.xyz_draft.url.trim().is_empty()
     {
-        let problem = crate::map::basemap::BasemapProblem::BadTemplate {
-            template: String::new(),
-            error: error.clone(),
-        };
         ui.label(
-            RichText::new(problem.message(lang))
+            RichText::new(error.message(lang))
                 .small()
                 .color(ui.visuals().warn_fg_color),
         );
