@@ -6,6 +6,7 @@
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -394,7 +395,8 @@ fn tile_folder_choice_uses_attribution_txt() {
 }
 
 /// Serves `tile_png` for `/3/1/2.png` and 404 for anything else; records request headers.
-fn mock_tile_server(tile_png: Vec<u8>) -> (u16, Arc<Mutex<Vec<String>>>) {
+/// While `online` is false, connections are closed without an answer (a network failure).
+fn mock_tile_server(tile_png: Vec<u8>, online: Arc<AtomicBool>) -> (u16, Arc<Mutex<Vec<String>>>) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let seen = Arc::new(Mutex::new(Vec::new()));
@@ -404,6 +406,7 @@ fn mock_tile_server(tile_png: Vec<u8>) -> (u16, Arc<Mutex<Vec<String>>>) {
             let Ok(mut stream) = stream else { continue };
             let tile_png = tile_png.clone();
             let log = log.clone();
+            let online = online.clone();
             std::thread::spawn(move || {
                 let mut reader = BufReader::new(stream.try_clone().unwrap());
                 loop {
@@ -424,13 +427,16 @@ fn mock_tile_server(tile_png: Vec<u8>) -> (u16, Arc<Mutex<Vec<String>>>) {
                         .unwrap_or("")
                         .to_owned();
                     log.lock().unwrap().extend(head.iter().cloned());
+                    if !online.load(Ordering::SeqCst) {
+                        return;
+                    }
                     let (status, body): (&str, &[u8]) = if path == "/3/1/2.png" {
                         ("200 OK", &tile_png)
                     } else {
                         ("404 Not Found", b"no such tile")
                     };
                     let header = format!(
-                        "HTTP/1.1 {status}\r\nContent-Length: {}\r\nContent-Type: image/png\r\n\r\n",
+                        "HTTP/1.1 {status}\r\nContent-Length: {}\r\nContent-Type: image/png\r\nCache-Control: max-age=86400\r\n\r\n",
                         body.len()
                     );
                     if stream.write_all(header.as_bytes()).is_err()
@@ -472,7 +478,8 @@ fn drive(
 
 #[test]
 fn http_xyz_fetches_from_a_local_server_and_reports_missing_tiles() {
-    let (port, seen) = mock_tile_server(png_bytes(256, 256, [10, 20, 30]));
+    let online = Arc::new(AtomicBool::new(true));
+    let (port, seen) = mock_tile_server(png_bytes(256, 256, [10, 20, 30]), online.clone());
     let ctx = egui::Context::default();
     let cache = tempfile::tempdir().unwrap();
     let mut basemaps = Basemaps::new(&ctx, Some(cache.path().to_path_buf()));
@@ -712,4 +719,44 @@ fn switcher_opens_a_typed_tile_folder_and_shows_a_bad_one_as_a_problem() {
     let message = harness.state().basemaps.status_message(Lang::Zh).unwrap();
     assert!(message.contains("找不到"), "{message}");
     harness.get_by_label(&message);
+}
+
+#[test]
+fn tiles_come_from_the_disk_cache_when_the_server_is_gone() {
+    let online = Arc::new(AtomicBool::new(true));
+    let (port, seen) = mock_tile_server(png_bytes(256, 256, [40, 50, 60]), online.clone());
+    let ctx = egui::Context::default();
+    let cache = tempfile::tempdir().unwrap();
+    let good = tile(3, 1, 2);
+    {
+        let mut basemaps = Basemaps::new(&ctx, Some(cache.path().to_path_buf()));
+        basemaps.set_choice(&xyz(port), &ctx).unwrap();
+        let mut layers = basemaps.tile_layers();
+        assert!(poll_until(layers[0], good, Duration::from_secs(10), full).is_some());
+    }
+    online.store(false, Ordering::SeqCst);
+    let requests_before = seen.lock().unwrap().len();
+
+    // A fresh source (as after a restart) with the network gone still shows the tile.
+    let mut basemaps = Basemaps::new(&ctx, Some(cache.path().to_path_buf()));
+    basemaps.set_failure_grace(Duration::from_millis(300));
+    basemaps.set_choice(&xyz(port), &ctx).unwrap();
+    let mut layers = basemaps.tile_layers();
+    let piece = poll_until(layers[0], good, Duration::from_secs(10), full);
+    assert!(piece.is_some(), "cached tile missing offline");
+    drop(layers);
+    assert_eq!(
+        seen.lock().unwrap().len(),
+        requests_before,
+        "no request reached the server"
+    );
+
+    // An uncached tile fails, and says so.
+    drive(
+        &mut basemaps,
+        &[good, tile(3, 0, 0)],
+        Duration::from_secs(10),
+        |b| b.failed_tile_count() > 0,
+    );
+    assert_eq!(basemaps.failed_tile_count(), 1);
 }
