@@ -96,7 +96,7 @@ pub fn basemap_panel(
                 "/path/to/map.pmtiles",
                 || {
                     let title = lang.pick("选择 PMTiles 文件", "Choose a PMTiles file");
-                    dialogs::pick_file(title, &[("PMTiles", &["pmtiles"])])
+                    dialogs::pick_file(title, "PMTiles", &["pmtiles"])
                 },
             );
             if let Some(path) = picked {

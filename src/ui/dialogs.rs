@@ -1,19 +1,26 @@
-//! Native file dialogs. The only module that uses rfd, so tests (which must never open a
-//! blocking dialog) drive the same code through the functions the dialogs feed.
+//! Native file dialogs: the only place rfd is used, so tests never block on one.
 
 use std::path::PathBuf;
 
-/// Asks for one file; `filters` are (name, extensions without dots). `None` when cancelled
-/// or when no dialog backend (xdg portal) is available.
-pub fn pick_file(title: &str, filters: &[(&str, &[&str])]) -> Option<PathBuf> {
-    let mut dialog = rfd::FileDialog::new().set_title(title);
-    for (name, extensions) in filters {
-        dialog = dialog.add_filter(*name, extensions);
-    }
-    dialog.pick_file()
+/// Asks for one or more layer files to open.
+pub fn pick_layer_files(title: &str) -> Vec<PathBuf> {
+    rfd::FileDialog::new()
+        .set_title(title)
+        .add_filter("GeoJSON", &["geojson", "json"])
+        .add_filter("*", &["*"])
+        .pick_files()
+        .unwrap_or_default()
 }
 
-/// Asks for one folder. `None` when cancelled or no dialog backend is available.
+/// Asks for one file with the given extensions.
+pub fn pick_file(title: &str, filter_name: &str, extensions: &[&str]) -> Option<PathBuf> {
+    rfd::FileDialog::new()
+        .set_title(title)
+        .add_filter(filter_name, extensions)
+        .pick_file()
+}
+
+/// Asks for a folder.
 pub fn pick_folder(title: &str) -> Option<PathBuf> {
     rfd::FileDialog::new().set_title(title).pick_folder()
 }
