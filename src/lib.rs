@@ -4,13 +4,18 @@
 //! or rfd; `app`, `ui` and `map` sit on top of it. `ARCHITECTURE.md` has the code map.
 #![deny(clippy::unwrap_used)]
 
+/// Application state, commands and background loading (no drawing).
+pub mod app;
+pub mod cli;
 /// The two UI languages and the one way strings are chosen between them.
 pub mod i18n;
 /// File formats: readers and writers, with per-feature warnings.
 pub mod io;
-/// The map view's building blocks on walkers (basemaps, tile sources).
+/// Map drawing: basemaps, symbology, per-frame layer rendering.
 pub mod map;
 /// Plain domain data: layers, features, attributes.
 pub mod model;
-/// egui panels and dialogs.
+/// The R-tree index per layer and its queries.
+pub mod spatial;
+/// The egui window and its panels.
 pub mod ui;

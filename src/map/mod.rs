@@ -1,6 +1,7 @@
-//! The map view's pieces on top of walkers: basemaps (raster tile sources) for now.
+//! Drawing the map: basemaps, layer symbology, and the per-frame rendering of layers.
 
-/// Raster basemaps, their attribution and failure status.
 pub mod basemap;
-/// A walkers tile source over a local z/x/y folder.
+pub mod render;
+pub mod symbology;
 pub mod tile_folder;
+pub mod view;

@@ -1,6 +1,12 @@
-//! egui panels and dialogs of the OneMap window.
+//! The window: one panel per file; each reads the state and returns commands.
 
-/// The basemap switcher.
 pub mod basemap_panel;
-/// Native file dialogs (the only place rfd is used).
 pub mod dialogs;
+pub mod fonts;
+pub mod identify_panel;
+pub mod layers_panel;
+pub mod legend;
+pub mod search_panel;
+pub mod window;
+
+pub use window::OneMapApp;

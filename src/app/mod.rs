@@ -1,0 +1,458 @@
+//! Application state and the one place it changes: UI panels and map plugins read
+//! [`AppState`] and return [`Command`]s, which [`AppState::apply`] carries out.
+
+pub mod loading;
+pub mod search;
+
+use std::path::{Path, PathBuf};
+
+use geo::Point;
+use serde::{Deserialize, Serialize};
+
+use crate::i18n::Lang;
+use crate::io::LoadWarning;
+use crate::map::basemap::BasemapSettings;
+use crate::map::render::RenderCache;
+use crate::map::symbology::LayerStyle;
+use crate::model::{Layer, LayerKind};
+use crate::spatial::LayerIndex;
+
+pub use loading::{LoadJob, PreparedLayer};
+
+/// A stable handle to a layer for the life of the app.
+pub type LayerId = u64;
+
+/// A loaded layer with what the window needs to draw and query it.
+pub struct MapLayer {
+    pub id: LayerId,
+    pub layer: Layer,
+    pub index: LayerIndex,
+    pub render: RenderCache,
+    pub style: LayerStyle,
+    pub visible: bool,
+    pub warnings: Vec<LoadWarning>,
+    /// Where a newly arrived layer goes in the drawing order (see `AppState::add_layer`).
+    sort_key: (u8, u64),
+}
+
+impl MapLayer {
+    pub fn from_prepared(id: LayerId, prepared: PreparedLayer) -> MapLayer {
+        let sort_key = match prepared.saved_index {
+            Some(i) => (0, i as u64),
+            None => (draw_rank(prepared.layer.kind, &prepared.render), id),
+        };
+        let style = prepared
+            .style
+            .unwrap_or_else(|| LayerStyle::preset(prepared.layer.kind));
+        MapLayer {
+            sort_key,
+            id,
+            layer: prepared.layer,
+            index: prepared.index,
+            render: prepared.render,
+            style,
+            visible: prepared.visible,
+            warnings: prepared.warnings,
+        }
+    }
+
+    /// What the layer is called in the UI: its own name.
+    pub fn title(&self) -> &str {
+        &self.layer.name
+    }
+}
+
+/// A layer as remembered between runs: where it came from and how it was drawn.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct SavedLayer {
+    pub path: PathBuf,
+    pub kind: LayerKind,
+    pub style: LayerStyle,
+    pub visible: bool,
+}
+
+/// Everything that persists between runs (eframe storage).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct Settings {
+    pub lang: Lang,
+    pub basemap: BasemapSettings,
+    /// None on first run: the demo district is loaded.
+    pub layers: Option<Vec<SavedLayer>>,
+    pub view_center: Option<(f64, f64)>,
+    pub view_zoom: Option<f64>,
+    pub show_labels: bool,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            lang: Lang::from_locale(sys_locale::get_locale().as_deref()),
+            basemap: BasemapSettings::default(),
+            layers: None,
+            view_center: None,
+            view_zoom: None,
+            show_labels: true,
+        }
+    }
+}
+
+/// A feature found under the cursor or by search.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FeatureRef {
+    pub layer: LayerId,
+    pub feature: usize,
+}
+
+/// A message for the user in the status area.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Notice {
+    pub text: String,
+    pub is_error: bool,
+}
+
+/// What the UI asks the app to do.
+#[derive(Debug, Clone, PartialEq)]
+#[must_use]
+pub enum Command {
+    OpenFiles(Vec<PathBuf>),
+    SetVisible(LayerId, bool),
+    SetStyle(LayerId, LayerStyle),
+    SetKind(LayerId, LayerKind),
+    /// Moves a layer up (towards the top of the drawing order) or down.
+    MoveLayer(LayerId, i32),
+    RemoveLayer(LayerId),
+    ZoomToLayer(LayerId),
+    /// Identify at a lon/lat with a tolerance in metres.
+    Identify(Point<f64>, f64),
+    ClearIdentify,
+    Search(String),
+    FlyTo(FeatureRef),
+    SetLanguage(Lang),
+    SetShowLabels(bool),
+    CancelLoads,
+    DismissNotices,
+}
+
+/// Where the map should move to, taken by the map view on its next frame.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ViewRequest {
+    Center { lon: f64, lat: f64, zoom: f64 },
+    Fit(geo::Rect<f64>),
+}
+
+/// The whole state of the window's content.
+pub struct AppState {
+    pub settings: Settings,
+    /// Drawing order: index 0 is drawn first (bottom).
+    pub layers: Vec<MapLayer>,
+    next_id: LayerId,
+    pub loads: Vec<LoadJob>,
+    pub identified: Vec<FeatureRef>,
+    pub search_query: String,
+    pub search_results: Vec<FeatureRef>,
+    pub highlighted: Option<FeatureRef>,
+    pub notices: Vec<Notice>,
+    pub view_request: Option<ViewRequest>,
+    /// The egui context, to wake the UI when a background load finishes (None in tests
+    /// that drive the state directly).
+    pub repaint: Option<egui::Context>,
+}
+
+impl AppState {
+    pub fn new(settings: Settings, repaint: Option<egui::Context>) -> AppState {
+        AppState {
+            settings,
+            layers: Vec::new(),
+            next_id: 1,
+            loads: Vec::new(),
+            identified: Vec::new(),
+            search_query: String::new(),
+            search_results: Vec::new(),
+            highlighted: None,
+            notices: Vec::new(),
+            view_request: None,
+            repaint,
+        }
+    }
+
+    pub fn lang(&self) -> Lang {
+        self.settings.lang
+    }
+
+    pub fn layer(&self, id: LayerId) -> Option<&MapLayer> {
+        self.layers.iter().find(|l| l.id == id)
+    }
+
+    fn position(&self, id: LayerId) -> Option<usize> {
+        self.layers.iter().position(|l| l.id == id)
+    }
+
+    /// Adds a prepared layer on top and returns its id.
+    pub fn add_layer(&mut self, prepared: PreparedLayer) -> LayerId {
+        let id = self.next_id;
+        self.next_id += 1;
+        let layer = MapLayer::from_prepared(id, prepared);
+        for w in &layer.warnings {
+            self.notices.push(Notice {
+                text: w.to_string(),
+                is_error: false,
+            });
+        }
+        // Background loads finish in any order: a saved list goes back in its saved order,
+        // and fresh layers go areas under lines under points, as a map reader expects.
+        let at = self
+            .layers
+            .iter()
+            .position(|l| l.sort_key > layer.sort_key)
+            .unwrap_or(self.layers.len());
+        self.layers.insert(at, layer);
+        id
+    }
+
+    /// Starts loading files on background threads.
+    pub fn open_files(&mut self, paths: Vec<PathBuf>) {
+        for path in paths {
+            if self.loads.iter().any(|j| j.path == path) {
+                continue;
+            }
+            self.loads
+                .push(LoadJob::start(path, None, self.repaint.clone()));
+        }
+    }
+
+    /// Loads a saved layer list (or the demo district) in the background.
+    pub fn restore_layers(&mut self, demo_dir: Option<&Path>) {
+        match self.settings.layers.clone() {
+            Some(saved) => {
+                for (i, s) in saved.into_iter().enumerate() {
+                    let path = s.path.clone();
+                    self.loads
+                        .push(LoadJob::start(path, Some((i, s)), self.repaint.clone()));
+                }
+            }
+            None => {
+                if let Some(dir) = demo_dir {
+                    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+                        .map(|entries| {
+                            entries
+                                .filter_map(|e| e.ok().map(|e| e.path()))
+                                .filter(|p| p.extension().is_some_and(|e| e == "geojson"))
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    files.sort();
+                    self.open_files(files);
+                }
+            }
+        }
+    }
+
+    /// Moves finished background loads into the layer list. Returns true when any finished.
+    pub fn poll_loads(&mut self) -> bool {
+        let mut finished = Vec::new();
+        self.loads.retain_mut(|job| match job.poll() {
+            Some(result) => {
+                finished.push(result);
+                false
+            }
+            None => true,
+        });
+        let any = !finished.is_empty();
+        for result in finished {
+            match result {
+                Ok(prepared) => {
+                    self.add_layer(prepared);
+                }
+                Err(message) => self.notices.push(Notice {
+                    text: message,
+                    is_error: true,
+                }),
+            }
+        }
+        if any
+            && self.loads.is_empty()
+            && self.view_request.is_none()
+            && self.settings.view_center.is_none()
+            && let Some(bbox) = self.extent()
+        {
+            self.view_request = Some(ViewRequest::Fit(bbox));
+        }
+        any
+    }
+
+    /// Blocks until every background load has finished (tests and headless use).
+    pub fn wait_for_loads(&mut self) {
+        while !self.loads.is_empty() {
+            for job in &mut self.loads {
+                job.wait();
+            }
+            self.poll_loads();
+        }
+    }
+
+    /// Bounding box of every visible layer.
+    pub fn extent(&self) -> Option<geo::Rect<f64>> {
+        let boxes: Vec<geo::Rect<f64>> = self
+            .layers
+            .iter()
+            .filter(|l| l.visible && l.layer.kind != LayerKind::NeighbourBorder)
+            .filter_map(|l| l.layer.bbox())
+            .collect();
+        let first = *boxes.first()?;
+        Some(boxes.iter().fold(first, |a, b| union_rect(a, *b)))
+    }
+
+    /// The layer list as it should be remembered.
+    pub fn saved_layers(&self) -> Vec<SavedLayer> {
+        self.layers
+            .iter()
+            .filter_map(|l| {
+                Some(SavedLayer {
+                    path: l.layer.path.clone()?,
+                    kind: l.layer.kind,
+                    style: l.style.clone(),
+                    visible: l.visible,
+                })
+            })
+            .collect()
+    }
+
+    /// Visible layers hit at a point, top layer first.
+    pub fn features_at(&self, point: Point<f64>, tolerance_m: f64) -> Vec<FeatureRef> {
+        let mut hits = Vec::new();
+        for l in self.layers.iter().rev().filter(|l| l.visible) {
+            for feature in l.index.at_point(&l.layer.geometries, point, tolerance_m) {
+                hits.push(FeatureRef {
+                    layer: l.id,
+                    feature,
+                });
+            }
+        }
+        hits
+    }
+
+    /// Carries out one command.
+    pub fn apply(&mut self, command: Command) {
+        match command {
+            Command::OpenFiles(paths) => self.open_files(paths),
+            Command::SetVisible(id, visible) => {
+                if let Some(i) = self.position(id) {
+                    self.layers[i].visible = visible;
+                    self.identified.retain(|f| f.layer != id || visible);
+                }
+            }
+            Command::SetStyle(id, style) => {
+                if let Some(i) = self.position(id) {
+                    self.layers[i].style = style;
+                }
+            }
+            Command::SetKind(id, kind) => {
+                if let Some(i) = self.position(id) {
+                    self.layers[i].layer.kind = kind;
+                    self.layers[i].style = LayerStyle::preset(kind);
+                }
+            }
+            Command::MoveLayer(id, delta) => {
+                if let Some(i) = self.position(id) {
+                    let j = (i as i64 + i64::from(delta)).clamp(0, self.layers.len() as i64 - 1);
+                    let layer = self.layers.remove(i);
+                    self.layers.insert(j as usize, layer);
+                }
+            }
+            Command::RemoveLayer(id) => {
+                self.layers.retain(|l| l.id != id);
+                self.identified.retain(|f| f.layer != id);
+                self.search_results.retain(|f| f.layer != id);
+                if self.highlighted.as_ref().is_some_and(|h| h.layer == id) {
+                    self.highlighted = None;
+                }
+            }
+            Command::ZoomToLayer(id) => {
+                if let Some(bbox) = self.layer(id).and_then(|l| l.layer.bbox()) {
+                    self.view_request = Some(ViewRequest::Fit(bbox));
+                }
+            }
+            Command::Identify(point, tolerance_m) => {
+                self.identified = self.features_at(point, tolerance_m);
+                self.highlighted = self.identified.first().cloned();
+            }
+            Command::ClearIdentify => {
+                self.identified.clear();
+                self.highlighted = None;
+            }
+            Command::Search(query) => {
+                self.search_results = search::search(&self.layers, &query, 200);
+                self.search_query = query;
+            }
+            Command::FlyTo(feature) => {
+                if let Some(l) = self.layer(feature.layer)
+                    && let Some(g) = l.layer.geometries.get(feature.feature)
+                {
+                    use geo::BoundingRect;
+                    if let Some(r) = g.bounding_rect() {
+                        let c = r.center();
+                        let extent_deg = r.width().max(r.height());
+                        let zoom = if extent_deg < 0.002 {
+                            16.0
+                        } else {
+                            (16.0 - (extent_deg / 0.002).log2()).clamp(8.0, 16.0)
+                        };
+                        self.view_request = Some(ViewRequest::Center {
+                            lon: c.x,
+                            lat: c.y,
+                            zoom,
+                        });
+                    }
+                    self.highlighted = Some(feature);
+                }
+            }
+            Command::SetLanguage(lang) => self.settings.lang = lang,
+            Command::SetShowLabels(show) => self.settings.show_labels = show,
+            Command::CancelLoads => {
+                for job in &self.loads {
+                    job.cancel();
+                }
+            }
+            Command::DismissNotices => self.notices.clear(),
+        }
+    }
+}
+
+/// Default drawing order: areas, then lines, then points; borders above areas.
+fn draw_rank(kind: LayerKind, render: &RenderCache) -> u8 {
+    use crate::map::render::PreparedGeometry;
+    match kind {
+        LayerKind::NeighbourBorder => return 0,
+        LayerKind::BuiltUp => return 1,
+        LayerKind::Population => return 7,
+        LayerKind::DistrictBorder => return 5,
+        _ => {}
+    }
+    match render.features.first() {
+        Some(PreparedGeometry::Polygons(_)) => 2,
+        Some(PreparedGeometry::Lines(_)) => 4,
+        Some(PreparedGeometry::Points(_)) => 8,
+        _ => 6,
+    }
+}
+
+fn union_rect(a: geo::Rect<f64>, b: geo::Rect<f64>) -> geo::Rect<f64> {
+    geo::Rect::new(
+        geo::coord! { x: a.min().x.min(b.min().x), y: a.min().y.min(b.min().y) },
+        geo::coord! { x: a.max().x.max(b.max().x), y: a.max().y.max(b.max().y) },
+    )
+}
+
+/// The demo district folder: next to the working directory, the executable, or the source.
+pub fn demo_dir() -> Option<PathBuf> {
+    let relative = Path::new("maps").join("zhoucun");
+    let mut candidates = vec![relative.clone()];
+    if let Ok(exe) = std::env::current_exe() {
+        for ancestor in exe.ancestors().skip(1).take(4) {
+            candidates.push(ancestor.join(&relative));
+        }
+    }
+    candidates.push(Path::new(env!("CARGO_MANIFEST_DIR")).join(&relative));
+    candidates.into_iter().find(|p| p.is_dir())
+}

@@ -1,0 +1,2 @@
+//! Headless commands (placeholder until the inspect command lands).
+pub mod inspect;

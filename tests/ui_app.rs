@@ -1,0 +1,142 @@
+//! Interaction tests of the real window contents, headless with egui_kittest: layers load,
+//! a click identifies, a layer toggled off stops being hit, the language switch works.
+#![allow(clippy::unwrap_used)]
+
+use std::path::PathBuf;
+
+use egui::{Pos2, vec2};
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use onemap::app::Settings;
+use onemap::i18n::Lang;
+use onemap::ui::OneMapApp;
+
+fn fixture(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(name)
+}
+
+/// An app with only the given files loaded (no demo, no saved settings).
+fn app_with(files: Vec<PathBuf>, lang: Lang) -> OneMapApp {
+    let settings = Settings {
+        lang,
+        layers: Some(Vec::new()),
+        ..Settings::default()
+    };
+    let mut app = OneMapApp::with_settings(&egui::Context::default(), settings, files);
+    app.state.wait_for_loads();
+    app
+}
+
+fn harness(app: OneMapApp) -> Harness<'static, OneMapApp> {
+    let mut harness = Harness::builder()
+        .with_size(vec2(1280.0, 800.0))
+        .allow_missing_glyphs()
+        .build_ui_state(|ui, app: &mut OneMapApp| app.frame(ui), app);
+    onemap::ui::fonts::install_fonts(&harness.ctx);
+    harness.run_steps(4);
+    harness
+}
+
+fn click_at(harness: &mut Harness<'_, OneMapApp>, pos: Pos2) {
+    harness.event(egui::Event::PointerMoved(pos));
+    harness.step();
+    for pressed in [true, false] {
+        harness.event(egui::Event::PointerButton {
+            pos,
+            button: egui::PointerButton::Primary,
+            pressed,
+            modifiers: egui::Modifiers::NONE,
+        });
+        harness.step();
+    }
+    harness.run_steps(2);
+}
+
+fn screen_of(harness: &Harness<'_, OneMapApp>, lon: f64, lat: f64) -> Pos2 {
+    harness
+        .state()
+        .map
+        .last_view
+        .expect("the map has drawn a frame")
+        .lonlat_to_screen(lon, lat)
+}
+
+#[test]
+fn clicking_a_fire_station_shows_its_attributes() {
+    let mut h = harness(app_with(
+        vec![fixture("fire_stations_small.geojson")],
+        Lang::En,
+    ));
+    assert_eq!(h.state().state.layers.len(), 1);
+    let p = screen_of(&h, 117.85, 36.80);
+    click_at(&mut h, p);
+    let identified = &h.state().state.identified;
+    assert_eq!(identified.len(), 1, "one station under the click");
+    // The identify panel lists every attribute of the station.
+    h.get_by_label("personnel");
+    h.get_by_label("30");
+    h.get_by_label("测试一站");
+}
+
+#[test]
+fn a_hidden_layer_is_no_longer_hit() {
+    let mut h = harness(app_with(
+        vec![fixture("fire_stations_small.geojson")],
+        Lang::En,
+    ));
+    let p = screen_of(&h, 117.90, 36.82);
+    click_at(&mut h, p);
+    assert_eq!(h.state().state.identified.len(), 1);
+
+    let title = h.state().state.layers[0].title().to_owned();
+    h.get_by_role_and_label(egui::accesskit::Role::CheckBox, &title)
+        .click();
+    h.run_steps(2);
+    assert!(!h.state().state.layers[0].visible);
+    click_at(&mut h, p);
+    assert!(h.state().state.identified.is_empty());
+}
+
+#[test]
+fn clicking_inside_a_hole_does_not_hit_the_polygon() {
+    let mut h = harness(app_with(vec![fixture("zone_small.geojson")], Lang::En));
+    let in_hole = screen_of(&h, 117.87, 36.80);
+    click_at(&mut h, in_hole);
+    assert!(h.state().state.identified.is_empty());
+    let in_ring = screen_of(&h, 117.82, 36.78);
+    click_at(&mut h, in_ring);
+    assert_eq!(h.state().state.identified.len(), 1);
+}
+
+#[test]
+fn the_language_switch_changes_the_labels() {
+    let mut h = harness(app_with(vec![], Lang::Zh));
+    h.get_by_label("图层");
+    assert!(h.query_by_label("Layers").is_none());
+    h.get_by_label("English").click();
+    h.run_steps(2);
+    h.get_by_label("Layers");
+    assert!(h.query_by_label("图层").is_none());
+    assert_eq!(h.state().state.settings.lang, Lang::En);
+}
+
+#[test]
+fn search_finds_by_attribute_and_highlights() {
+    let mut h = harness(app_with(
+        vec![fixture("fire_stations_small.geojson")],
+        Lang::En,
+    ));
+    let input = h.get_by_role(egui::accesskit::Role::TextInput);
+    input.focus();
+    input.type_text("二站");
+    h.run_steps(2);
+    h.get_by_label("Find").click();
+    h.run_steps(2);
+    assert_eq!(h.state().state.search_results.len(), 1);
+    h.get_by_label_contains("测试二站").click();
+    h.run_steps(2);
+    let highlighted = h.state().state.highlighted.clone().unwrap();
+    assert_eq!(highlighted.feature, 1);
+}
