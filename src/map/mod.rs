@@ -3,4 +3,5 @@
 pub mod basemap;
 pub mod render;
 pub mod symbology;
+pub mod tile_folder;
 pub mod view;

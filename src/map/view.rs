@@ -4,7 +4,7 @@
 use egui::{Align2, Color32, FontId, Pos2, Rect, Shape, Stroke, Ui, pos2, vec2};
 use walkers::{Map, MapMemory, lon_lat};
 
-use super::basemap::{BasemapChoice, Basemaps};
+use super::basemap::Basemaps;
 use super::render::{
     DrawStats, LabelCandidate, LayerDraw, ViewTransform, declutter_labels, layer_shapes,
 };
@@ -72,7 +72,7 @@ impl MapView {
             .view_center
             .map(|(lon, lat)| lon_lat(lon, lat))
             .unwrap_or(lon_lat(HOME.0, HOME.1));
-        let builtin = state.settings.basemap.choice == BasemapChoice::Builtin;
+        let builtin = basemaps.shows_builtin();
         if builtin {
             ui.painter()
                 .rect_filled(ui.available_rect_before_wrap(), 0.0, LAND);
@@ -155,6 +155,7 @@ impl MapView {
         } else {
             basemaps.draw_attribution(ui, rect);
         }
+        basemaps.draw_status_badge(ui, rect, lang);
         commands
     }
 }

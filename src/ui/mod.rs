@@ -1,5 +1,6 @@
 //! The window: one panel per file; each reads the state and returns commands.
 
+pub mod basemap_panel;
 pub mod dialogs;
 pub mod fonts;
 pub mod identify_panel;

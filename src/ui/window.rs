@@ -47,6 +47,11 @@ impl OneMapApp {
                 _ => Lang::Zh,
             };
         }
+        let cache_dir = directories::ProjectDirs::from("", "", "OneMap")
+            .map(|dirs| dirs.cache_dir().to_path_buf());
+        let mut basemaps = Basemaps::new(ctx, cache_dir);
+        // A problem (e.g. a PMTiles file now missing) is shown by the map; never fatal.
+        let _ = basemaps.set_choice(&settings.basemap.choice, ctx);
         let restored_view = settings.view_center.zip(settings.view_zoom);
         let mut state = AppState::new(settings, Some(ctx.clone()));
         if let Some(((lon, lat), zoom)) = restored_view {
@@ -57,7 +62,7 @@ impl OneMapApp {
         OneMapApp {
             state,
             map: MapView::default(),
-            basemaps: Basemaps,
+            basemaps,
             layers_panel: LayersPanel::default(),
             search_panel: SearchPanel::default(),
         }
