@@ -24,6 +24,8 @@ pub struct PreparedLayer {
     pub visible: bool,
     /// Position in the saved layer list, when restored from settings.
     pub saved_index: Option<usize>,
+    /// Reference data for the built-in vector basemap rather than a layer of the map.
+    pub for_basemap: bool,
 }
 
 impl PreparedLayer {
@@ -64,6 +66,7 @@ impl PreparedLayer {
             style,
             visible,
             saved_index,
+            for_basemap: false,
         })
     }
 }
@@ -71,6 +74,8 @@ impl PreparedLayer {
 /// One file loading in the background.
 pub struct LoadJob {
     pub path: PathBuf,
+    /// The file feeds the built-in basemap, not the layer list.
+    pub for_basemap: bool,
     pub progress: Arc<Progress>,
     receiver: Receiver<Result<PreparedLayer, String>>,
     done: Option<Result<PreparedLayer, String>>,
@@ -106,6 +111,7 @@ impl LoadJob {
         };
         LoadJob {
             path,
+            for_basemap: false,
             progress,
             receiver,
             done,

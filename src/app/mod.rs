@@ -92,6 +92,9 @@ pub struct Settings {
     pub view_center: Option<(f64, f64)>,
     pub view_zoom: Option<f64>,
     pub show_labels: bool,
+    /// Folder whose borders, roads, rivers and water draw the built-in basemap; None uses
+    /// the bundled demo district.
+    pub basemap_data_dir: Option<PathBuf>,
 }
 
 impl Default for Settings {
@@ -103,6 +106,7 @@ impl Default for Settings {
             view_center: None,
             view_zoom: None,
             show_labels: true,
+            basemap_data_dir: None,
         }
     }
 }
@@ -156,6 +160,8 @@ pub struct AppState {
     pub settings: Settings,
     /// Drawing order: index 0 is drawn first (bottom).
     pub layers: Vec<MapLayer>,
+    /// Reference layers of the built-in vector basemap, bottom first.
+    pub basemap_layers: Vec<MapLayer>,
     next_id: LayerId,
     pub loads: Vec<LoadJob>,
     pub identified: Vec<FeatureRef>,
@@ -174,6 +180,7 @@ impl AppState {
         AppState {
             settings,
             layers: Vec::new(),
+            basemap_layers: Vec::new(),
             next_id: 1,
             loads: Vec::new(),
             identified: Vec::new(),
@@ -220,10 +227,29 @@ impl AppState {
         id
     }
 
+    fn add_basemap_layer(&mut self, prepared: PreparedLayer) {
+        let id = self.next_id;
+        self.next_id += 1;
+        let mut layer = MapLayer::from_prepared(id, prepared);
+        layer.set_style(LayerStyle::basemap(layer.layer.kind));
+        let rank = |l: &MapLayer| {
+            BASEMAP_KINDS
+                .iter()
+                .position(|k| *k == l.layer.kind)
+                .unwrap_or(BASEMAP_KINDS.len())
+        };
+        let at = self
+            .basemap_layers
+            .iter()
+            .position(|l| rank(l) > rank(&layer))
+            .unwrap_or(self.basemap_layers.len());
+        self.basemap_layers.insert(at, layer);
+    }
+
     /// Starts loading files on background threads.
     pub fn open_files(&mut self, paths: Vec<PathBuf>) {
         for path in paths {
-            if self.loads.iter().any(|j| j.path == path) {
+            if self.loads.iter().any(|j| j.path == path && !j.for_basemap) {
                 continue;
             }
             self.loads
@@ -258,19 +284,64 @@ impl AppState {
         }
     }
 
+    /// Loads the reference layers (borders, water, rivers, roads) the built-in basemap is
+    /// drawn from, in the background.
+    pub fn load_basemap_data(&mut self, default_dir: Option<&Path>) {
+        let dir = self
+            .settings
+            .basemap_data_dir
+            .clone()
+            .or_else(|| default_dir.map(Path::to_path_buf));
+        let Some(dir) = dir else {
+            return;
+        };
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            self.notices.push(Notice {
+                text: format!(
+                    "{}: {}",
+                    dir.display(),
+                    self.lang().pick(
+                        "无法读取底图数据文件夹",
+                        "cannot read the basemap data folder"
+                    )
+                ),
+                is_error: true,
+            });
+            return;
+        };
+        let mut files: Vec<PathBuf> = entries
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|e| e == "geojson"))
+            .filter(|p| {
+                let stem = p
+                    .file_stem()
+                    .map(|s| s.to_string_lossy())
+                    .unwrap_or_default();
+                BASEMAP_KINDS.contains(&LayerKind::guess_from_name(&stem))
+            })
+            .collect();
+        files.sort();
+        for path in files {
+            let mut job = LoadJob::start(path, None, self.repaint.clone());
+            job.for_basemap = true;
+            self.loads.push(job);
+        }
+    }
+
     /// Moves finished background loads into the layer list. Returns true when any finished.
     pub fn poll_loads(&mut self) -> bool {
         let mut finished = Vec::new();
         self.loads.retain_mut(|job| match job.poll() {
             Some(result) => {
-                finished.push(result);
+                finished.push((job.for_basemap, result));
                 false
             }
             None => true,
         });
         let any = !finished.is_empty();
-        for result in finished {
+        for (for_basemap, result) in finished {
             match result {
+                Ok(prepared) if for_basemap => self.add_basemap_layer(prepared),
                 Ok(prepared) => {
                     self.add_layer(prepared);
                 }
@@ -428,6 +499,15 @@ impl AppState {
         }
     }
 }
+
+/// The kinds of layer the built-in basemap draws, bottom first.
+pub const BASEMAP_KINDS: [LayerKind; 5] = [
+    LayerKind::NeighbourBorder,
+    LayerKind::DistrictBorder,
+    LayerKind::Water,
+    LayerKind::River,
+    LayerKind::Road,
+];
 
 /// Default drawing order: areas, then lines, then points; borders above areas.
 fn draw_rank(kind: LayerKind, render: &RenderCache) -> u8 {

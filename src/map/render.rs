@@ -261,8 +261,11 @@ pub struct LayerDraw<'a> {
 pub const THIN_POINTS_ABOVE: usize = 3000;
 /// Side of a thinning cell in pixels.
 const THIN_CELL_PX: f32 = 3.0;
-/// Lines and areas whose extent on screen is below this many pixels are drawn as a dot.
-const TINY_FEATURE_PX: f64 = 2.0;
+/// Areas whose extent on screen is below this many pixels are drawn as a dot.
+const TINY_AREA_PX: f64 = 2.0;
+/// Lines shorter on screen than this are drawn as a dot (longer ones keep networks
+/// visibly connected).
+const TINY_LINE_PX: f64 = 0.8;
 /// At most this many labels are considered per layer per frame.
 const MAX_LABEL_CANDIDATES: usize = 600;
 
@@ -284,6 +287,8 @@ pub fn layer_shapes(
 ) -> DrawStats {
     let style = draw.style;
     let visible = view.visible_lonlat();
+    // This layer's fills go under its own outlines but above the layers drawn before it.
+    let first_shape = shapes.len();
     let mut stats = DrawStats::default();
     let candidates: Vec<usize> = draw.index.candidates_in_bbox(visible).into_iter().collect();
     stats.features_visible = candidates.len();
@@ -332,9 +337,13 @@ pub fn layer_shapes(
             None => (fill, stroke_color, 1.0),
         };
         // Level of detail: a line or area smaller than a couple of pixels is a dot.
-        if !matches!(prepared, PreparedGeometry::Points(_))
-            && let Some(e) = draw.cache.extents.get(feature)
-            && (e[2] - e[0]).max(e[3] - e[1]) * view.scale < TINY_FEATURE_PX
+        let tiny_px = match prepared {
+            PreparedGeometry::Points(_) => 0.0,
+            PreparedGeometry::Lines(_) => TINY_LINE_PX,
+            _ => TINY_AREA_PX,
+        };
+        if let Some(e) = draw.cache.extents.get(feature)
+            && (e[2] - e[0]).max(e[3] - e[1]) * view.scale < tiny_px
         {
             let centre = view.to_screen([(e[0] + e[2]) * 0.5, (e[1] + e[3]) * 0.5]);
             let dot = if feature_fill.a() > 0 {
@@ -444,7 +453,7 @@ pub fn layer_shapes(
         }
     }
     if !fill_mesh.is_empty() {
-        shapes.insert(0, Shape::mesh(fill_mesh));
+        shapes.insert(first_shape, Shape::mesh(fill_mesh));
     }
     if !point_mesh.is_empty() {
         shapes.push(Shape::mesh(point_mesh));

@@ -263,6 +263,51 @@ impl LayerStyle {
         }
     }
 
+    /// The muted look of reference layers in the built-in vector basemap.
+    pub fn basemap(kind: LayerKind) -> LayerStyle {
+        let plain = |fill: [u8; 4], stroke: [u8; 4], width: f32| LayerStyle {
+            fill,
+            stroke,
+            stroke_width: width,
+            ..LayerStyle::default()
+        };
+        match kind {
+            LayerKind::NeighbourBorder => LayerStyle {
+                label_field: Some("name".to_owned()),
+                ..plain([232, 229, 220, 255], [185, 180, 170, 255], 1.0)
+            },
+            LayerKind::DistrictBorder => plain([250, 248, 242, 255], [175, 165, 175, 255], 1.2),
+            LayerKind::Water => plain([170, 211, 223, 255], [150, 195, 215, 255], 0.5),
+            LayerKind::River => plain([170, 211, 223, 255], [150, 195, 220, 255], 2.0),
+            LayerKind::Road => LayerStyle {
+                category_field: Some("highway".to_owned()),
+                categories: [
+                    ("motorway", [248, 190, 140, 255]),
+                    ("motorway_link", [248, 190, 140, 255]),
+                    ("trunk", [250, 205, 150, 255]),
+                    ("primary", [252, 222, 160, 255]),
+                    ("secondary", [250, 240, 185, 255]),
+                    ("tertiary", [214, 208, 200, 255]),
+                    ("residential", [222, 217, 210, 255]),
+                    ("unclassified", [222, 217, 210, 255]),
+                    ("service", [228, 224, 218, 255]),
+                ]
+                .into_iter()
+                .map(|(value, color)| Category {
+                    value: value.to_owned(),
+                    color,
+                })
+                .collect(),
+                ..plain([222, 217, 210, 255], [222, 217, 210, 255], 1.3)
+            },
+            other => {
+                let mut style = LayerStyle::preset(other);
+                style.opacity = 0.5;
+                style
+            }
+        }
+    }
+
     /// Colours features by the distinct values of `field` (the most frequent first, up to
     /// the palette's size; the rest share the "other" colour).
     pub fn categorize_by(&mut self, table: &AttributeTable, field: &str) {

@@ -99,7 +99,15 @@ impl MapView {
             let painter = ui.painter().with_clip_rect(clip);
             let mut shapes = Vec::new();
             let mut labels: Vec<LabelCandidate> = Vec::new();
-            for l in state.layers.iter().filter(|l| l.visible) {
+            let basemap_layers = if builtin {
+                state.basemap_layers.as_slice()
+            } else {
+                &[]
+            };
+            for l in basemap_layers
+                .iter()
+                .chain(state.layers.iter().filter(|l| l.visible))
+            {
                 let highlighted: Vec<usize> = highlight_for(state, l.id);
                 let mut layer_labels = Vec::new();
                 let s = layer_shapes(

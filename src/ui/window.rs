@@ -57,7 +57,9 @@ impl OneMapApp {
         if let Some(((lon, lat), zoom)) = restored_view {
             state.view_request = Some(crate::app::ViewRequest::Center { lon, lat, zoom });
         }
-        state.restore_layers(demo_dir().as_deref());
+        let demo = demo_dir();
+        state.load_basemap_data(demo.as_deref());
+        state.restore_layers(demo.as_deref());
         state.open_files(files);
         OneMapApp {
             state,
@@ -117,6 +119,17 @@ impl OneMapApp {
                         }
                         ui.close();
                     }
+                });
+                ui.menu_button(lang.pick("底图", "Basemap"), |ui| {
+                    ui.set_min_width(320.0);
+                    // Basemap settings are display preferences, not map data: the switcher
+                    // applies them directly rather than through a Command.
+                    super::basemap_panel::basemap_panel(
+                        ui,
+                        lang,
+                        &mut self.state.settings.basemap,
+                        &mut self.basemaps,
+                    );
                 });
                 ui.separator();
                 ui.label(egui::RichText::new(lang.pick("应急一张图", "OneMap")).strong());
