@@ -142,3 +142,84 @@ fn search_finds_by_attribute_and_highlights() {
     let highlighted = h.state().state.highlighted.clone().unwrap();
     assert_eq!(highlighted.feature, 1);
 }
+
+#[test]
+fn the_app_starts_with_the_demo_district_and_identifies_a_fire_station() {
+    let settings = Settings {
+        lang: Lang::Zh,
+        ..Settings::default()
+    };
+    let mut app = OneMapApp::with_settings(&egui::Context::default(), settings, vec![]);
+    app.state.wait_for_loads();
+    let demo_files = std::fs::read_dir(onemap::app::demo_dir().unwrap())
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .is_ok_and(|e| e.path().extension().is_some_and(|x| x == "geojson"))
+        })
+        .count();
+    assert_eq!(app.state.layers.len(), demo_files);
+    assert!(
+        !app.state.basemap_layers.is_empty(),
+        "built-in basemap data"
+    );
+    let stations = app
+        .state
+        .layers
+        .iter()
+        .find(|l| l.layer.kind == onemap::model::LayerKind::FireStation)
+        .unwrap();
+    assert_eq!(stations.layer.len(), 5);
+    let geo::Geometry::Point(p) = stations.layer.geometries[0] else {
+        panic!("stations are points")
+    };
+    let name = stations.layer.attributes.get(0, "name").to_string();
+    let trucks = stations.layer.attributes.get(0, "trucks").to_string();
+
+    let mut h = harness(app);
+    // Zoom in on the station so nothing else is under the cursor.
+    h.state_mut().map.apply_request(
+        onemap::app::ViewRequest::Center {
+            lon: p.x(),
+            lat: p.y(),
+            zoom: 16.0,
+        },
+        vec2(700.0, 700.0),
+    );
+    h.run_steps(3);
+    let pos = screen_of(&h, p.x(), p.y());
+    click_at(&mut h, pos);
+    let hits = h.state().state.identified.clone();
+    assert!(!hits.is_empty());
+    let first = h.state().state.layer(hits[0].layer).unwrap();
+    assert_eq!(first.layer.kind, onemap::model::LayerKind::FireStation);
+    h.get_by_label("trucks");
+    assert!(h.query_all_by_label(&trucks).count() >= 1);
+    assert!(h.query_all_by_label_contains(&name).count() >= 1);
+}
+
+#[test]
+fn dropping_a_file_on_the_window_opens_it() {
+    /// What a desktop integration hands egui for a file dropped from the file manager.
+    #[derive(Debug)]
+    struct DroppedPath(PathBuf);
+    impl egui::DroppedFile for DroppedPath {
+        fn path(&self) -> &std::path::Path {
+            &self.0
+        }
+        fn bytes(&self) -> Result<Vec<u8>, String> {
+            std::fs::read(&self.0).map_err(|e| e.to_string())
+        }
+    }
+
+    let mut h = harness(app_with(vec![], Lang::En));
+    h.input_mut()
+        .dropped_files
+        .push(std::sync::Arc::new(DroppedPath(fixture(
+            "fire_stations_small.geojson",
+        ))));
+    h.run_steps(2);
+    h.state_mut().state.wait_for_loads();
+    h.run_steps(2);
+    assert_eq!(h.state().state.layers.len(), 1);
+}
