@@ -127,6 +127,44 @@ fn bench_frame(c: &mut Criterion) {
             black_box((shapes.len(), labels.len()))
         })
     });
+    bench_tessellation(c, &layers, &view);
+}
+
+/// What egui does with those shapes afterwards on the CPU: tessellation into triangles.
+/// Reported beside the shape building so the whole CPU cost of a frame is visible.
+fn bench_tessellation(c: &mut Criterion, layers: &[Prepared], view: &ViewTransform) {
+    let mut shapes = Vec::new();
+    let mut labels = Vec::new();
+    for l in layers {
+        layer_shapes(
+            view,
+            &LayerDraw {
+                layer: &l.layer,
+                index: &l.index,
+                cache: &l.cache,
+                style: &l.style,
+                classes: &l.classes,
+                highlighted: &[],
+            },
+            &mut shapes,
+            &mut labels,
+        );
+    }
+    let clipped: Vec<egui::epaint::ClippedShape> = shapes
+        .into_iter()
+        .map(|shape| egui::epaint::ClippedShape::new(view.clip, shape))
+        .collect();
+    c.bench_function("frame_tessellate_same_shapes", |b| {
+        b.iter(|| {
+            let mut tessellator = egui::epaint::Tessellator::new(
+                1.0,
+                egui::epaint::TessellationOptions::default(),
+                [2048, 2048],
+                Vec::new(),
+            );
+            black_box(tessellator.tessellate_shapes(clipped.clone()).len())
+        })
+    });
 }
 
 criterion_group!(benches, bench_frame);
