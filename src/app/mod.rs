@@ -546,3 +546,106 @@ pub fn demo_dir() -> Option<PathBuf> {
     candidates.push(Path::new(env!("CARGO_MANIFEST_DIR")).join(&relative));
     candidates.into_iter().find(|p| p.is_dir())
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn state_with(paths: &[&str]) -> AppState {
+        let settings = Settings {
+            layers: Some(Vec::new()),
+            ..Settings::default()
+        };
+        let mut state = AppState::new(settings, None);
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data");
+        state.open_files(paths.iter().map(|p| dir.join(p)).collect());
+        state.wait_for_loads();
+        state
+    }
+
+    #[test]
+    fn commands_reorder_hide_restyle_and_remove_layers() {
+        let mut state = state_with(&["zone_small.geojson", "fire_stations_small.geojson"]);
+        assert_eq!(state.layers.len(), 2);
+        // Areas go under points by default.
+        assert!(matches!(
+            state.layers[0].render.features[0],
+            crate::map::render::PreparedGeometry::Polygons(_)
+        ));
+        let (bottom, top) = (state.layers[0].id, state.layers[1].id);
+        state.apply(Command::MoveLayer(bottom, 1));
+        assert_eq!(state.layers[1].id, bottom);
+        state.apply(Command::MoveLayer(bottom, 5));
+        assert_eq!(state.layers[1].id, bottom, "moves clamp at the top");
+
+        let inside_station = Point::new(117.85, 36.80);
+        state.apply(Command::Identify(inside_station, 30.0));
+        assert_eq!(
+            state.identified.len(),
+            2,
+            "the station and the zone under it"
+        );
+        state.apply(Command::SetVisible(top, false));
+        assert_eq!(
+            state.identified.len(),
+            1,
+            "hidden layers leave the identify list"
+        );
+        state.apply(Command::Identify(inside_station, 30.0));
+        assert_eq!(state.identified.len(), 1);
+
+        let mut style = state.layer(bottom).unwrap().style.clone();
+        style.categorize_by(&state.layer(bottom).unwrap().layer.attributes, "name");
+        state.apply(Command::SetStyle(bottom, style));
+        assert_eq!(state.layer(bottom).unwrap().classes, vec![0]);
+
+        let saved = state.saved_layers();
+        assert_eq!(saved.len(), 2);
+        assert!(
+            !saved
+                .iter()
+                .find(|s| s.path.ends_with("fire_stations_small.geojson"))
+                .unwrap()
+                .visible
+        );
+
+        state.apply(Command::RemoveLayer(bottom));
+        assert_eq!(state.layers.len(), 1);
+        assert!(state.identified.iter().all(|f| f.layer != bottom));
+    }
+
+    #[test]
+    fn settings_survive_a_round_trip_and_unknown_fields() {
+        let mut settings = Settings {
+            lang: Lang::En,
+            view_center: Some((117.8, 36.7)),
+            ..Settings::default()
+        };
+        settings.layers = Some(vec![SavedLayer {
+            path: PathBuf::from("a.geojson"),
+            kind: LayerKind::Shelter,
+            style: LayerStyle::preset(LayerKind::Shelter),
+            visible: false,
+        }]);
+        let text = serde_json::to_string(&settings).unwrap();
+        let back: Settings = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, settings);
+        // Settings from an older or newer version still load, with defaults filled in.
+        let partial: Settings = serde_json::from_str(r#"{"lang":"Zh","future":1}"#).unwrap();
+        assert_eq!(partial.lang, Lang::Zh);
+        assert!(partial.show_labels);
+    }
+
+    #[test]
+    fn a_missing_file_becomes_an_error_notice_not_a_layer() {
+        let state = state_with(&["does_not_exist.geojson"]);
+        assert!(state.layers.is_empty());
+        assert!(
+            state
+                .notices
+                .iter()
+                .any(|n| n.is_error && n.text.contains("does_not_exist"))
+        );
+    }
+}
