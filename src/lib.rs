@@ -4,7 +4,9 @@
 //! or rfd; `app`, `ui` and `map` sit on top of it. `ARCHITECTURE.md` has the code map.
 #![deny(clippy::unwrap_used)]
 
-/// Plain domain data: layers, features, attributes.
-pub mod model;
+/// Headless command-line commands (`onemap inspect`).
+pub mod cli;
 /// File formats: readers and writers, with per-feature warnings.
 pub mod io;
+/// Plain domain data: layers, features, attributes.
+pub mod model;

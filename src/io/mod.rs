@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use crate::model::Layer;
 
 pub mod geojson_reader;
+pub mod summary;
 
 /// A problem with one feature (or the file as a whole) that did not stop the load.
 #[derive(Debug, Clone, PartialEq)]

@@ -1,0 +1,5 @@
+//! Headless commands run from the command line (no window): `onemap inspect`.
+
+pub mod inspect;
+
+pub use inspect::run_inspect;
