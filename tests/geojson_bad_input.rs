@@ -436,6 +436,21 @@ fn invalid_utf8_is_replaced_with_a_hint_about_gbk() {
             .contains('\u{FFFD}')
     );
     warning_about(&loaded, 0, "GBK");
+
+    // A character split across a key and its value is valid UTF-8 only when glued together:
+    // each must still be repaired on its own.
+    let mut bytes = br#"{"type":"Feature","properties":{""#.to_vec();
+    bytes.extend_from_slice(b"\xE4\xB8\":\"\xAD");
+    bytes.extend_from_slice(br#""},"geometry":{"type":"Point","coordinates":[117,36]}}"#);
+    let loaded = read_geojson_bytes(Path::new(FILE), &bytes).unwrap();
+    let row: Vec<(String, String)> = loaded
+        .layer
+        .attributes
+        .row(0)
+        .map(|(k, v)| (k.to_owned(), v.to_string()))
+        .collect();
+    assert_eq!(row, [("\u{FFFD}".to_owned(), "\u{FFFD}".to_owned())]);
+    warning_about(&loaded, 0, "GBK");
 }
 
 #[test]

@@ -154,15 +154,15 @@ const POW10: [f64; 23] = [
     1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
 ];
 
+const INVALID_UTF8: &str = "text that is not valid UTF-8 was replaced by U+FFFD \
+     (is the file GBK-encoded? save it as UTF-8)";
+
 fn push_utf8(out: &mut String, bytes: &[u8], issue: &mut Option<&'static str>) {
     match std::str::from_utf8(bytes) {
         Ok(s) => out.push_str(s),
         Err(_) => {
             out.push_str(&String::from_utf8_lossy(bytes));
-            issue.get_or_insert(
-                "text that is not valid UTF-8 was replaced by U+FFFD \
-                 (is the file GBK-encoded? save it as UTF-8)",
-            );
+            issue.get_or_insert(INVALID_UTF8);
         }
     }
 }
@@ -338,30 +338,47 @@ impl<'p, R: Read> Source<'p, R> {
 
     /// Reads a string (at its opening quote) and appends its decoded text to `out`.
     fn read_string(&mut self, out: &mut String) -> PResult<()> {
+        let mut bytes = std::mem::take(&mut self.scratch);
+        bytes.clear();
+        let read = self.read_string_bytes(&mut bytes);
+        push_utf8(out, &bytes, &mut self.text_issue);
+        self.scratch = bytes;
+        read
+    }
+
+    /// Reads a string (at its opening quote) and appends its decoded bytes to `out`,
+    /// unvalidated: property text is validated once per feature, which is much cheaper
+    /// than once per string.
+    #[inline]
+    fn read_string_bytes(&mut self, out: &mut Vec<u8>) -> PResult<()> {
         self.pos += 1;
         let hay = &self.buf[self.pos..self.end];
-        if let Some(i) = memchr::memchr2(b'"', b'\\', hay)
+        if let Some(i) = find_quote_or_backslash(hay)
             && hay[i] == b'"'
         {
-            push_utf8(out, &hay[..i], &mut self.text_issue);
+            out.extend_from_slice(&hay[..i]);
             self.pos += i + 1;
             return Ok(());
         }
-        self.scratch.clear();
+        self.read_string_slow(out)
+    }
+
+    #[cold]
+    fn read_string_slow(&mut self, out: &mut Vec<u8>) -> PResult<()> {
         loop {
             let hay = &self.buf[self.pos..self.end];
             match memchr::memchr2(b'"', b'\\', hay) {
                 Some(i) => {
                     let quote = hay[i] == b'"';
-                    self.scratch.extend_from_slice(&hay[..i]);
+                    out.extend_from_slice(&hay[..i]);
                     self.pos += i + 1;
                     if quote {
-                        break;
+                        return Ok(());
                     }
-                    self.read_escape()?;
+                    self.read_escape(out)?;
                 }
                 None => {
-                    self.scratch.extend_from_slice(hay);
+                    out.extend_from_slice(hay);
                     self.pos = self.end;
                     if !self.fill() {
                         return Err(self.error("unterminated string"));
@@ -369,8 +386,6 @@ impl<'p, R: Read> Source<'p, R> {
                 }
             }
         }
-        push_utf8(out, &self.scratch, &mut self.text_issue);
-        Ok(())
     }
 
     /// Skips a string (at its opening quote) without decoding it.
@@ -399,8 +414,8 @@ impl<'p, R: Read> Source<'p, R> {
         }
     }
 
-    /// Decodes one escape (after its backslash) into `scratch`.
-    fn read_escape(&mut self) -> PResult<()> {
+    /// Decodes one escape (after its backslash) into `out`.
+    fn read_escape(&mut self, out: &mut Vec<u8>) -> PResult<()> {
         let Some(b) = self.next_byte() else {
             return Err(self.error("unterminated string"));
         };
@@ -416,12 +431,12 @@ impl<'p, R: Read> Source<'p, R> {
             _ => None,
         };
         if let Some(c) = simple {
-            self.scratch.push(c);
+            out.push(c);
             return Ok(());
         }
         if b != b'u' {
             // Not JSON, but keeping the character loses less than stopping the file.
-            self.scratch.push(b);
+            out.push(b);
             self.text_issue
                 .get_or_insert("a string has an invalid escape; kept the character after '\\'");
             return Ok(());
@@ -454,8 +469,7 @@ impl<'p, R: Read> Source<'p, R> {
             char::REPLACEMENT_CHARACTER
         });
         let mut utf8 = [0u8; 4];
-        self.scratch
-            .extend_from_slice(ch.encode_utf8(&mut utf8).as_bytes());
+        out.extend_from_slice(ch.encode_utf8(&mut utf8).as_bytes());
         Ok(())
     }
 
@@ -473,7 +487,9 @@ impl<'p, R: Read> Source<'p, R> {
     /// Reads a number token, including the non-JSON `NaN`, `Infinity` and `-Infinity`.
     fn read_number(&mut self) -> PResult<NumTok> {
         const WINDOW: usize = 64;
-        self.ensure(WINDOW);
+        if self.end - self.pos < WINDOW {
+            self.ensure(WINDOW);
+        }
         let start = self.pos;
         let s = &self.buf[start..self.end];
         let negative = s.first() == Some(&b'-');
@@ -658,6 +674,17 @@ impl<'p, R: Read> Source<'p, R> {
                 }
             }
         }
+    }
+}
+
+/// Position of the first `"` or `\\`. Most strings in GeoJSON are short keys and values, for
+/// which a plain loop beats setting up a vectorised search.
+#[inline]
+fn find_quote_or_backslash(hay: &[u8]) -> Option<usize> {
+    let short = hay.len().min(32);
+    match hay[..short].iter().position(|&b| b == b'"' || b == b'\\') {
+        Some(i) => Some(i),
+        None => memchr::memchr2(b'"', b'\\', &hay[short..]).map(|i| i + short),
     }
 }
 
@@ -859,7 +886,9 @@ enum PropValue {
 /// reading allocates nothing per feature.
 #[derive(Default)]
 struct Props {
-    arena: String,
+    /// Keys and text of the feature's properties, back to back, validated as UTF-8 once
+    /// the feature is complete.
+    arena: Vec<u8>,
     entries: Vec<(Range<usize>, PropValue)>,
 }
 
@@ -867,6 +896,40 @@ impl Props {
     fn clear(&mut self) {
         self.arena.clear();
         self.entries.clear();
+    }
+
+    /// Whether the arena is UTF-8 and every key and text starts and ends on a character.
+    fn text_is_valid(&self) -> bool {
+        let Ok(text) = std::str::from_utf8(&self.arena) else {
+            return false;
+        };
+        let on_chars =
+            |r: &Range<usize>| text.is_char_boundary(r.start) && text.is_char_boundary(r.end);
+        self.entries.iter().all(|(key, value)| {
+            on_chars(key)
+                && match value {
+                    PropValue::Text(r) | PropValue::Json(r) => on_chars(r),
+                    _ => true,
+                }
+        })
+    }
+
+    /// Replaces invalid UTF-8 in each key and text by U+FFFD, rebuilding the arena.
+    #[cold]
+    fn repair_text(&mut self) {
+        let old = std::mem::take(&mut self.arena);
+        let copy = |r: &mut Range<usize>, arena: &mut Vec<u8>| {
+            let fixed = String::from_utf8_lossy(old.get(r.clone()).unwrap_or_default());
+            let start = arena.len();
+            arena.extend_from_slice(fixed.as_bytes());
+            *r = start..arena.len();
+        };
+        for (key, value) in &mut self.entries {
+            copy(key, &mut self.arena);
+            if let PropValue::Text(r) | PropValue::Json(r) = value {
+                copy(r, &mut self.arena);
+            }
+        }
     }
 }
 
@@ -1175,7 +1238,7 @@ impl<'p, R: Read> Parser<'p, R> {
         // Fast path: the name is whole in the buffer and has no escapes.
         let start = self.src.pos + 1;
         let hay = &self.src.buf[start..self.src.end];
-        if let Some(i) = memchr::memchr2(b'"', b'\\', hay)
+        if let Some(i) = find_quote_or_backslash(hay)
             && hay[i] == b'"'
         {
             let key = Key::from_bytes(&hay[..i]);
@@ -1354,7 +1417,13 @@ impl<'p, R: Read> Parser<'p, R> {
         self.layer
             .source_index
             .push(u32::try_from(index).unwrap_or(u32::MAX));
-        let arena = &self.props.arena;
+        if !self.props.text_is_valid() {
+            self.props.repair_text();
+            if !self.notes.iter().any(|n| n == INVALID_UTF8) {
+                self.notes.push(INVALID_UTF8.to_owned());
+            }
+        }
+        let arena = std::str::from_utf8(&self.props.arena).unwrap_or_default();
         self.layer
             .attributes
             .push_row(self.props.entries.iter().map(|(key, value)| {
@@ -1408,19 +1477,21 @@ impl<'p, R: Read> Parser<'p, R> {
                 return Err(self.src.unexpected("a property name in quotes"));
             }
             let key_start = self.props.arena.len();
-            self.src.read_string(&mut self.props.arena)?;
+            self.src.read_string_bytes(&mut self.props.arena)?;
             let key = key_start..self.props.arena.len();
             self.src.expect(b':', "':' after a property name")?;
             let value = match self.src.skip_ws() {
                 Some(b'"') => {
                     let start = self.props.arena.len();
-                    self.src.read_string(&mut self.props.arena)?;
+                    self.src.read_string_bytes(&mut self.props.arena)?;
                     PropValue::Text(start..self.props.arena.len())
                 }
                 Some(b) if is_number_start(b) => {
                     let number = self.src.read_number()?;
                     if !number.value.is_finite() {
-                        let name = self.props.arena.get(key.clone()).unwrap_or_default();
+                        let name = String::from_utf8_lossy(
+                            self.props.arena.get(key.clone()).unwrap_or_default(),
+                        );
                         self.notes.push(format!(
                             "property \"{name}\" is NaN, Infinity or beyond the f64 range \
                              (such as 1e400); stored as null"
@@ -1428,8 +1499,7 @@ impl<'p, R: Read> Parser<'p, R> {
                         PropValue::Null
                     } else if number.big_int {
                         let start = self.props.arena.len();
-                        let text = String::from_utf8_lossy(self.src.number_text()).into_owned();
-                        self.props.arena.push_str(&text);
+                        self.props.arena.extend_from_slice(self.src.number_text());
                         PropValue::Text(start..self.props.arena.len())
                     } else {
                         PropValue::Number(number.value)
@@ -1440,13 +1510,11 @@ impl<'p, R: Read> Parser<'p, R> {
                     _ => PropValue::Null,
                 },
                 Some(b'[' | b'{') => {
-                    let mut arena = std::mem::take(&mut self.props.arena);
-                    let start = arena.len();
-                    let written = self.write_json(&mut arena, depth + 1);
-                    let end = arena.len();
-                    self.props.arena = arena;
-                    written?;
-                    PropValue::Json(start..end)
+                    let mut text = String::new();
+                    self.write_json(&mut text, depth + 1)?;
+                    let start = self.props.arena.len();
+                    self.props.arena.extend_from_slice(text.as_bytes());
+                    PropValue::Json(start..self.props.arena.len())
                 }
                 _ => return Err(self.src.unexpected("a property value")),
             };
