@@ -6,6 +6,7 @@
 
 /// Application state, commands and background loading (no drawing).
 pub mod app;
+/// Headless command-line commands (`onemap inspect`).
 pub mod cli;
 /// The two UI languages and the one way strings are chosen between them.
 pub mod i18n;

@@ -1,2 +1,6 @@
-//! Headless commands (placeholder until the inspect command lands).
+//! Headless commands run from the command line (no window): `onemap inspect`.
+
+/// `onemap inspect PATH...`.
 pub mod inspect;
+
+pub use inspect::run_inspect;

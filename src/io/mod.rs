@@ -7,7 +7,10 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use crate::model::Layer;
 
+/// GeoJSON in: the tolerant streaming reader.
 pub mod geojson_reader;
+/// The per-layer JSON summary printed by `onemap inspect`.
+pub mod summary;
 
 /// A problem with one feature (or the file as a whole) that did not stop the load.
 #[derive(Debug, Clone, PartialEq)]

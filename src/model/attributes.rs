@@ -310,15 +310,19 @@ impl AttributeTable {
     /// (null in earlier rows). A field named twice keeps its last value.
     pub fn push_row<'a>(&mut self, values: impl IntoIterator<Item = (&'a str, ValueRef<'a>)>) {
         let row = self.rows;
-        for (name, value) in values {
-            let field = match self.index.get(name) {
-                Some(&f) => f,
-                None => {
-                    self.columns.push(Column::new(name));
-                    let f = self.columns.len() - 1;
-                    self.index.insert(name.to_owned(), f);
-                    f
-                }
+        for (position, (name, value)) in values.into_iter().enumerate() {
+            // Rows from one file usually list their fields in the same order: try the field at
+            // the same position before hashing the name.
+            let same_position = self.columns.get(position).is_some_and(|c| c.name == name);
+            let field = if same_position {
+                position
+            } else if let Some(&f) = self.index.get(name) {
+                f
+            } else {
+                self.columns.push(Column::new(name));
+                let f = self.columns.len() - 1;
+                self.index.insert(name.to_owned(), f);
+                f
             };
             let column = &mut self.columns[field];
             column.pad_to(row);
