@@ -16,6 +16,30 @@ struct Cli {
     command: Option<Commands>,
     /// Layer files to open in the window.
     files: Vec<PathBuf>,
+    /// Start the window looking at LON,LAT,ZOOM (e.g. 117.87,36.80,14).
+    #[arg(long, value_parser = parse_view)]
+    view: Option<(f64, f64, f64)>,
+}
+
+fn parse_view(text: &str) -> Result<(f64, f64, f64), String> {
+    let parts: Vec<f64> = text
+        .split(',')
+        .map(|p| p.trim().parse::<f64>())
+        .collect::<Result<_, _>>()
+        .map_err(|e| format!("expected LON,LAT,ZOOM: {e}"))?;
+    match parts.as_slice() {
+        [lon, lat, zoom]
+            if (-180.0..=180.0).contains(lon)
+                && (-85.0..=85.0).contains(lat)
+                && (0.0..=20.0).contains(zoom) =>
+        {
+            Ok((*lon, *lat, *zoom))
+        }
+        _ => Err(
+            "expected LON,LAT,ZOOM with lon in [-180, 180], lat in [-85, 85], zoom in [0, 20]"
+                .into(),
+        ),
+    }
 }
 
 #[derive(Subcommand)]
@@ -33,11 +57,11 @@ fn main() -> ExitCode {
         Some(Commands::Inspect { paths }) => {
             ExitCode::from(onemap::cli::inspect::run_inspect(&paths).clamp(0, 255) as u8)
         }
-        None => run_window(cli.files),
+        None => run_window(cli.files, cli.view),
     }
 }
 
-fn run_window(files: Vec<PathBuf>) -> ExitCode {
+fn run_window(files: Vec<PathBuf>, view: Option<(f64, f64, f64)>) -> ExitCode {
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
             .with_title("OneMap 应急一张图")
@@ -50,7 +74,13 @@ fn run_window(files: Vec<PathBuf>) -> ExitCode {
         options,
         Box::new(move |cc| {
             onemap::ui::fonts::install_fonts(&cc.egui_ctx);
-            Ok(Box::new(onemap::ui::OneMapApp::new(cc, files)))
+            let mut app = onemap::ui::OneMapApp::new(cc, files);
+            if let Some((lon, lat, zoom)) = view {
+                app.state.view_request = Some(onemap::app::ViewRequest::Center { lon, lat, zoom });
+                // An explicit view wins over fitting the loaded layers.
+                app.state.settings.view_center = Some((lon, lat));
+            }
+            Ok(Box::new(app))
         }),
     );
     match result {
