@@ -4,7 +4,9 @@
 //! or rfd; `app`, `ui` and `map` sit on top of it. `ARCHITECTURE.md` has the code map.
 #![deny(clippy::unwrap_used)]
 
-/// Plain domain data: layers, features, attributes.
-pub mod model;
 /// File formats: readers and writers, with per-feature warnings.
 pub mod io;
+/// Plain domain data: layers, features, attributes.
+pub mod model;
+/// Spatial index per layer: features in a box, at a point, in a polygon, within metres, k nearest.
+pub mod spatial;

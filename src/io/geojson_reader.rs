@@ -4,7 +4,7 @@ use std::path::Path;
 
 use crate::model::{Layer, LayerKind, ValueRef};
 
-use super::{LoadError, Loaded, LoadWarning, Progress};
+use super::{LoadError, LoadWarning, Loaded, Progress};
 
 /// Reads a GeoJSON file into one layer.
 pub fn read_geojson_file(path: &Path, _progress: &Progress) -> Result<Loaded, LoadError> {
@@ -12,12 +12,12 @@ pub fn read_geojson_file(path: &Path, _progress: &Progress) -> Result<Loaded, Lo
         path: path.to_owned(),
         source,
     })?;
-    let fc: geojson::FeatureCollection = text.parse().map_err(|e: geojson::Error| {
-        LoadError::Format {
-            path: path.to_owned(),
-            message: e.to_string(),
-        }
-    })?;
+    let fc: geojson::FeatureCollection =
+        text.parse()
+            .map_err(|e: geojson::Error| LoadError::Format {
+                path: path.to_owned(),
+                message: e.to_string(),
+            })?;
     let name = path
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
@@ -31,10 +31,16 @@ pub fn read_geojson_file(path: &Path, _progress: &Progress) -> Result<Loaded, Lo
     let mut warnings = Vec::new();
     for (i, f) in fc.features.into_iter().enumerate() {
         let Some(g) = f.geometry else {
-            warnings.push(LoadWarning { file: path.to_owned(), feature: Some(i), message: "no geometry".into() });
+            warnings.push(LoadWarning {
+                file: path.to_owned(),
+                feature: Some(i),
+                message: "no geometry".into(),
+            });
             continue;
         };
-        let Ok(geom) = geo::Geometry::<f64>::try_from(g) else { continue };
+        let Ok(geom) = geo::Geometry::<f64>::try_from(g) else {
+            continue;
+        };
         layer.geometries.push(geom);
         layer.source_index.push(i as u32);
         let props = f.properties.unwrap_or_default();

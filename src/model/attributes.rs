@@ -354,10 +354,7 @@ mod tests {
     #[test]
     fn columns_keep_types_nulls_and_fall_back_to_mixed() {
         let mut t = AttributeTable::new();
-        t.push_row([
-            ("name", ValueRef::Text("甲")),
-            ("n", ValueRef::Number(1.0)),
-        ]);
+        t.push_row([("name", ValueRef::Text("甲")), ("n", ValueRef::Number(1.0))]);
         t.push_row([("n", ValueRef::Null), ("late", ValueRef::Bool(true))]);
         t.push_row([
             ("name", ValueRef::Text("")),

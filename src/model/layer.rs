@@ -104,12 +104,21 @@ impl LayerKind {
     pub fn guess_from_name(name: &str) -> LayerKind {
         let n = name.to_lowercase();
         let rules: &[(&[&str], LayerKind)] = &[
-            (&["major_hazard", "重大危险源"], LayerKind::MajorHazardSource),
-            (&["hazchem", "危化", "危险化学品"], LayerKind::HazchemEnterprise),
+            (
+                &["major_hazard", "重大危险源"],
+                LayerKind::MajorHazardSource,
+            ),
+            (
+                &["hazchem", "危化", "危险化学品"],
+                LayerKind::HazchemEnterprise,
+            ),
             (&["mined_out", "goaf", "采空区"], LayerKind::MinedOutArea),
             (&["fire_station", "消防"], LayerKind::FireStation),
             (&["shelter", "避难", "避险"], LayerKind::Shelter),
-            (&["geohazard", "geological", "地质灾害"], LayerKind::GeohazardPoint),
+            (
+                &["geohazard", "geological", "地质灾害"],
+                LayerKind::GeohazardPoint,
+            ),
             (&["waterlog", "内涝", "积水"], LayerKind::WaterloggingSpot),
             (&["reservoir", "水库"], LayerKind::Reservoir),
             (&["pond", "塘坝"], LayerKind::Pond),
@@ -119,8 +128,14 @@ impl LayerKind {
             (&["mine", "矿山"], LayerKind::Mine),
             (&["hospital", "医院"], LayerKind::Hospital),
             (&["school", "学校"], LayerKind::School),
-            (&["neighbour", "neighbor", "邻区"], LayerKind::NeighbourBorder),
-            (&["district_border", "boundary", "border", "边界"], LayerKind::DistrictBorder),
+            (
+                &["neighbour", "neighbor", "邻区"],
+                LayerKind::NeighbourBorder,
+            ),
+            (
+                &["district_border", "boundary", "border", "边界"],
+                LayerKind::DistrictBorder,
+            ),
             (&["division", "town", "街道", "乡镇"], LayerKind::Division),
             (&["road", "道路"], LayerKind::Road),
             (&["population", "人口"], LayerKind::Population),
@@ -200,7 +215,10 @@ mod tests {
             LayerKind::MajorHazardSource
         );
         assert_eq!(LayerKind::guess_from_name("消防站"), LayerKind::FireStation);
-        assert_eq!(LayerKind::guess_from_name("mined_out_areas"), LayerKind::MinedOutArea);
+        assert_eq!(
+            LayerKind::guess_from_name("mined_out_areas"),
+            LayerKind::MinedOutArea
+        );
         assert_eq!(LayerKind::guess_from_name("mines"), LayerKind::Mine);
         assert_eq!(LayerKind::guess_from_name("misc"), LayerKind::Generic);
     }

@@ -1,0 +1,307 @@
+//! The index of a layer made only of points: a static k-d tree over lon/lat degrees, stored
+//! as one sorted array (the median of each node sits in the middle of its range, as in
+//! kdbush), so it costs 24 bytes a point and builds with one selection per level.
+
+use std::collections::BinaryHeap;
+
+use super::sphere::Origin;
+
+/// Nodes with at most this many points are scanned rather than split.
+const LEAF_SIZE: usize = 8;
+
+#[derive(Debug, Clone, Copy)]
+struct Item {
+    lon: f64,
+    lat: f64,
+    id: u32,
+    /// Split axis of the node whose median this item is (0 = lon, 1 = lat); unused in leaves.
+    axis: u8,
+}
+
+impl Item {
+    #[inline]
+    fn coord(&self, axis: u8) -> f64 {
+        if axis == 0 { self.lon } else { self.lat }
+    }
+}
+
+/// Box as [min lon, min lat, max lon, max lat].
+type DegBox = [f64; 4];
+
+/// Static k-d tree over point features.
+#[derive(Debug, Clone)]
+pub struct PointTree {
+    items: Vec<Item>,
+    root_box: DegBox,
+    /// Smallest cos(latitude) of any point: bounds how short a degree of longitude gets.
+    cos_lat_min: f64,
+}
+
+impl PointTree {
+    /// Builds the tree from (feature index, lon, lat); longitudes must be in [-180, 180] and
+    /// latitudes in [-90, 90] (the caller folds or drops others).
+    pub fn build(points: Vec<(u32, f64, f64)>) -> PointTree {
+        let mut items: Vec<Item> = points
+            .into_iter()
+            .map(|(id, lon, lat)| Item {
+                lon,
+                lat,
+                id,
+                axis: 0,
+            })
+            .collect();
+        let mut root_box = [
+            f64::INFINITY,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::NEG_INFINITY,
+        ];
+        for it in &items {
+            root_box[0] = root_box[0].min(it.lon);
+            root_box[1] = root_box[1].min(it.lat);
+            root_box[2] = root_box[2].max(it.lon);
+            root_box[3] = root_box[3].max(it.lat);
+        }
+        let cos_lat_min = if items.is_empty() {
+            1.0
+        } else {
+            root_box[1]
+                .abs()
+                .max(root_box[3].abs())
+                .to_radians()
+                .cos()
+                .max(0.0)
+        };
+        // Splitting the wider side in metres keeps cells square on the ground.
+        let scale_x = if items.is_empty() {
+            1.0
+        } else {
+            (0.5 * (root_box[1] + root_box[3]))
+                .to_radians()
+                .cos()
+                .max(0.01)
+        };
+        build_node(&mut items, root_box, scale_x);
+        PointTree {
+            items,
+            root_box,
+            cos_lat_min,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    /// Bytes held by the tree.
+    pub fn heap_bytes(&self) -> usize {
+        self.items.capacity() * std::mem::size_of::<Item>()
+    }
+
+    /// Calls `visit(id, lon, lat)` for every point inside the degree box (edges included).
+    pub fn visit_in_box(&self, query: DegBox, visit: &mut impl FnMut(u32, f64, f64)) {
+        if query.iter().any(|v| v.is_nan()) {
+            return;
+        }
+        visit_range(&self.items, &query, visit);
+    }
+
+    /// Points within haversine value `max_hav` of the origin, as (id, haversine value).
+    pub fn within(&self, origin: &Origin, radius_m: f64, max_hav: f64) -> Vec<(u32, f64)> {
+        let mut found = Vec::new();
+        for b in origin.boxes_within(radius_m) {
+            visit_range(&self.items, &b, &mut |id, lon, lat| {
+                let a = origin.hav(lon, lat);
+                if a <= max_hav {
+                    found.push((id, a));
+                }
+            });
+        }
+        found
+    }
+
+    /// The `k` points nearest the origin as (id, haversine value), nearest first.
+    pub fn nearest(&self, origin: &Origin, k: usize) -> Vec<(u32, f64)> {
+        if k == 0 || self.items.is_empty() {
+            return Vec::new();
+        }
+        let mut best = KBest::new(k.min(self.items.len()));
+        let search = NearestSearch {
+            origin,
+            cos_lat_min: self.cos_lat_min,
+        };
+        search.visit(&self.items, self.root_box, &mut best);
+        best.into_sorted()
+    }
+}
+
+fn build_node(items: &mut [Item], node_box: DegBox, scale_x: f64) {
+    if items.len() <= LEAF_SIZE {
+        return;
+    }
+    let axis: u8 = if (node_box[2] - node_box[0]) * scale_x >= node_box[3] - node_box[1] {
+        0
+    } else {
+        1
+    };
+    let m = items.len() / 2;
+    items.select_nth_unstable_by(m, |a, b| a.coord(axis).total_cmp(&b.coord(axis)));
+    items[m].axis = axis;
+    let split = items[m].coord(axis);
+    let (left_box, right_box) = split_box(node_box, axis, split);
+    let (left, rest) = items.split_at_mut(m);
+    build_node(left, left_box, scale_x);
+    build_node(&mut rest[1..], right_box, scale_x);
+}
+
+#[inline]
+fn split_box(b: DegBox, axis: u8, split: f64) -> (DegBox, DegBox) {
+    let a = usize::from(axis);
+    let mut left = b;
+    let mut right = b;
+    left[2 + a] = split;
+    right[a] = split;
+    (left, right)
+}
+
+fn visit_range(items: &[Item], q: &DegBox, visit: &mut impl FnMut(u32, f64, f64)) {
+    if items.len() <= LEAF_SIZE {
+        for it in items {
+            if it.lon >= q[0] && it.lon <= q[2] && it.lat >= q[1] && it.lat <= q[3] {
+                visit(it.id, it.lon, it.lat);
+            }
+        }
+        return;
+    }
+    let m = items.len() / 2;
+    let it = items[m];
+    if it.lon >= q[0] && it.lon <= q[2] && it.lat >= q[1] && it.lat <= q[3] {
+        visit(it.id, it.lon, it.lat);
+    }
+    let a = usize::from(it.axis);
+    let split = it.coord(it.axis);
+    if q[a] <= split {
+        visit_range(&items[..m], q, visit);
+    }
+    if q[2 + a] >= split {
+        visit_range(&items[m + 1..], q, visit);
+    }
+}
+
+/// Candidate ordered by haversine value, then id, so that ties resolve the same way always.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Candidate {
+    hav: f64,
+    id: u32,
+}
+
+impl Eq for Candidate {}
+
+impl Ord for Candidate {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.hav
+            .total_cmp(&other.hav)
+            .then_with(|| self.id.cmp(&other.id))
+    }
+}
+
+impl PartialOrd for Candidate {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+/// The k best candidates seen so far (a max-heap, so the worst is on top).
+struct KBest {
+    k: usize,
+    heap: BinaryHeap<Candidate>,
+    worst: f64,
+}
+
+impl KBest {
+    fn new(k: usize) -> KBest {
+        KBest {
+            k,
+            heap: BinaryHeap::with_capacity(k + 1),
+            worst: f64::INFINITY,
+        }
+    }
+
+    #[inline]
+    fn offer(&mut self, hav: f64, id: u32) {
+        if self.heap.len() < self.k {
+            self.heap.push(Candidate { hav, id });
+            if self.heap.len() == self.k {
+                self.worst = self.heap.peek().map_or(f64::INFINITY, |c| c.hav);
+            }
+        } else if hav < self.worst {
+            if let Some(mut top) = self.heap.peek_mut() {
+                *top = Candidate { hav, id };
+            }
+            self.worst = self.heap.peek().map_or(f64::INFINITY, |c| c.hav);
+        }
+    }
+
+    fn into_sorted(self) -> Vec<(u32, f64)> {
+        self.heap
+            .into_sorted_vec()
+            .into_iter()
+            .map(|c| (c.id, c.hav))
+            .collect()
+    }
+}
+
+struct NearestSearch<'a> {
+    origin: &'a Origin,
+    cos_lat_min: f64,
+}
+
+impl NearestSearch<'_> {
+    /// Lower bound of the haversine value to a node box. Tree longitudes lie in
+    /// [-180, 180] and the origin's in [-180, 180), so the wrap needs no division.
+    #[inline]
+    fn bound(&self, b: &DegBox) -> f64 {
+        let o = self.origin;
+        let lat_gap = (b[1] - o.lat).max(o.lat - b[3]).max(0.0);
+        let lon_gap = if o.lon < b[0] {
+            (b[0] - o.lon).min(360.0 - (b[2] - o.lon))
+        } else if o.lon > b[2] {
+            (o.lon - b[2]).min(360.0 - (o.lon - b[0]))
+        } else {
+            0.0
+        };
+        o.hav_lower_bound(lat_gap, lon_gap.max(0.0), self.cos_lat_min)
+    }
+
+    fn visit(&self, items: &[Item], node_box: DegBox, best: &mut KBest) {
+        if items.len() <= LEAF_SIZE {
+            for it in items {
+                best.offer(self.origin.hav(it.lon, it.lat), it.id);
+            }
+            return;
+        }
+        let m = items.len() / 2;
+        let it = items[m];
+        best.offer(self.origin.hav(it.lon, it.lat), it.id);
+        let axis = it.axis;
+        let split = it.coord(axis);
+        let (left_box, right_box) = split_box(node_box, axis, split);
+        let here = if axis == 0 {
+            self.origin.lon
+        } else {
+            self.origin.lat
+        };
+        let (left, right) = (&items[..m], &items[m + 1..]);
+        let (near, near_box, far, far_box) = if here < split {
+            (left, left_box, right, right_box)
+        } else {
+            (right, right_box, left, left_box)
+        };
+        if self.bound(&near_box) < best.worst {
+            self.visit(near, near_box, best);
+        }
+        if self.bound(&far_box) < best.worst {
+            self.visit(far, far_box, best);
+        }
+    }
+}
