@@ -62,9 +62,9 @@ impl BoxTree {
         let mut found = Vec::new();
         let mut seen = std::collections::HashSet::new();
         let boxes = origin.boxes_within(radius_m);
-        let several = boxes.len() > 1;
-        for b in boxes {
-            self.visit_in_box(b, &mut |id| {
+        let several = boxes.as_slice().len() > 1;
+        for b in boxes.as_slice() {
+            self.visit_in_box(*b, &mut |id| {
                 // A feature whose box spans both sides of the antimeridian meets both boxes.
                 if several && !seen.insert(id) {
                     return;

@@ -54,25 +54,21 @@ impl LayerIndex {
     pub fn build(geometries: &[Geometry<f64>]) -> LayerIndex {
         let all_points = geometries.iter().all(|g| matches!(g, Geometry::Point(_)));
         let tree = if all_points && u32::try_from(geometries.len()).is_ok() {
-            let points = geometries
-                .iter()
-                .enumerate()
-                .filter_map(|(i, g)| match g {
-                    Geometry::Point(p) => {
-                        let (lon, lat) = (p.x(), p.y());
-                        if !lon.is_finite() || !lat.is_finite() || lat.abs() > 90.0 {
-                            return None;
-                        }
-                        let lon = if (-180.0..=180.0).contains(&lon) {
-                            lon
-                        } else {
-                            (lon + 180.0).rem_euclid(360.0) - 180.0
-                        };
-                        Some((i as u32, lon, lat))
-                    }
-                    _ => None,
-                })
-                .collect();
+            // Sized up front: a 1M-point layer would otherwise hold up to twice the memory.
+            let mut points = Vec::with_capacity(geometries.len());
+            for (i, g) in geometries.iter().enumerate() {
+                let Geometry::Point(p) = g else { continue };
+                let (lon, lat) = (p.x(), p.y());
+                if !lon.is_finite() || !lat.is_finite() || lat.abs() > 90.0 {
+                    continue;
+                }
+                let lon = if (-180.0..=180.0).contains(&lon) {
+                    lon
+                } else {
+                    (lon + 180.0).rem_euclid(360.0) - 180.0
+                };
+                points.push((i as u32, lon, lat));
+            }
             Tree::Points(PointTree::build(points))
         } else {
             Tree::General(BoxTree::build(geometries))
@@ -195,14 +191,22 @@ impl LayerIndex {
             return Vec::new();
         }
         let max_hav = m_to_hav(distance_m);
-        let mut found = match &self.tree {
+        let found = match &self.tree {
             Tree::Points(t) => t.within(&origin, distance_m, max_hav),
             Tree::General(t) => t.within(geoms, &origin, distance_m, max_hav),
         };
-        found.sort_unstable_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)));
-        found
+        // One integer key per result (haversine bits, then index) sorts nearest first with
+        // ties by index; non-negative floats' bits order like the numbers.
+        let mut keys: Vec<u128> = found
             .into_iter()
-            .map(|(id, a)| (id as usize, hav_to_m(a)))
+            .map(|(id, a)| (u128::from(a.to_bits()) << 32) | u128::from(id))
+            .collect();
+        keys.sort_unstable();
+        keys.into_iter()
+            .map(|key| {
+                let id = (key & u128::from(u32::MAX)) as usize;
+                (id, hav_to_m(f64::from_bits((key >> 32) as u64)))
+            })
             .collect()
     }
 

@@ -109,8 +109,8 @@ impl PointTree {
     /// Points within haversine value `max_hav` of the origin, as (id, haversine value).
     pub fn within(&self, origin: &Origin, radius_m: f64, max_hav: f64) -> Vec<(u32, f64)> {
         let mut found = Vec::new();
-        for b in origin.boxes_within(radius_m) {
-            visit_range(&self.items, &b, &mut |id, lon, lat| {
+        for b in origin.boxes_within(radius_m).as_slice() {
+            visit_range(&self.items, b, &mut |id, lon, lat| {
                 let a = origin.hav(lon, lat);
                 if a <= max_hav {
                     found.push((id, a));
@@ -125,11 +125,22 @@ impl PointTree {
         if k == 0 || self.items.is_empty() {
             return Vec::new();
         }
-        let mut best = KBest::new(k.min(self.items.len()));
-        let search = NearestSearch {
+        let mut search = NearestSearch {
             origin,
             cos_lat_min: self.cos_lat_min,
+            window_for: f64::INFINITY,
+            max_lat_gap: f64::INFINITY,
+            max_lon_gap: f64::INFINITY,
         };
+        if k == 1 {
+            let mut best = Best1 {
+                hav: f64::INFINITY,
+                id: 0,
+            };
+            search.visit(&self.items, self.root_box, &mut best);
+            return vec![(best.id, best.hav)];
+        }
+        let mut best = KBest::new(k.min(self.items.len()));
         search.visit(&self.items, self.root_box, &mut best);
         best.into_sorted()
     }
@@ -211,6 +222,34 @@ impl PartialOrd for Candidate {
     }
 }
 
+/// What a nearest search collects.
+trait Collector {
+    /// Haversine value a point must beat to get in.
+    fn worst(&self) -> f64;
+    fn offer(&mut self, hav: f64, id: u32);
+}
+
+/// The single best candidate (ties go to the lower id, as in `KBest`).
+struct Best1 {
+    hav: f64,
+    id: u32,
+}
+
+impl Collector for Best1 {
+    #[inline]
+    fn worst(&self) -> f64 {
+        self.hav
+    }
+
+    #[inline]
+    fn offer(&mut self, hav: f64, id: u32) {
+        if hav < self.hav || (hav == self.hav && id < self.id) {
+            self.hav = hav;
+            self.id = id;
+        }
+    }
+}
+
 /// The k best candidates seen so far (a max-heap, so the worst is on top).
 struct KBest {
     k: usize,
@@ -227,6 +266,21 @@ impl KBest {
         }
     }
 
+    fn into_sorted(self) -> Vec<(u32, f64)> {
+        self.heap
+            .into_sorted_vec()
+            .into_iter()
+            .map(|c| (c.id, c.hav))
+            .collect()
+    }
+}
+
+impl Collector for KBest {
+    #[inline]
+    fn worst(&self) -> f64 {
+        self.worst
+    }
+
     #[inline]
     fn offer(&mut self, hav: f64, id: u32) {
         if self.heap.len() < self.k {
@@ -241,19 +295,17 @@ impl KBest {
             self.worst = self.heap.peek().map_or(f64::INFINITY, |c| c.hav);
         }
     }
-
-    fn into_sorted(self) -> Vec<(u32, f64)> {
-        self.heap
-            .into_sorted_vec()
-            .into_iter()
-            .map(|c| (c.id, c.hav))
-            .collect()
-    }
 }
 
 struct NearestSearch<'a> {
     origin: &'a Origin,
     cos_lat_min: f64,
+    /// The worst value the degree window below was computed for.
+    window_for: f64,
+    /// Degrees beyond which a point cannot beat the current worst: a cheap test that
+    /// spares most of the exact haversine evaluations.
+    max_lat_gap: f64,
+    max_lon_gap: f64,
 }
 
 impl NearestSearch<'_> {
@@ -273,16 +325,51 @@ impl NearestSearch<'_> {
         o.hav_lower_bound(lat_gap, lon_gap.max(0.0), self.cos_lat_min)
     }
 
-    fn visit(&self, items: &[Item], node_box: DegBox, best: &mut KBest) {
+    fn update_window(&mut self, worst: f64) {
+        self.window_for = worst;
+        let angle_deg = |s: f64| {
+            if s < 1.0 {
+                (2.0 * s.asin()).to_degrees() * (1.0 + 1e-9) + 1e-12
+            } else {
+                f64::INFINITY
+            }
+        };
+        // hav >= sin²(Δφ/2) and hav >= cos φ0 · cos_lat_min · sin²(Δλ/2).
+        self.max_lat_gap = angle_deg(worst.sqrt());
+        let c = self.origin.cos_lat * self.cos_lat_min;
+        self.max_lon_gap = if c > 0.0 {
+            angle_deg((worst / c).sqrt())
+        } else {
+            f64::INFINITY
+        };
+    }
+
+    #[inline]
+    fn consider(&mut self, it: &Item, best: &mut impl Collector) {
+        let worst = best.worst();
+        if worst != self.window_for {
+            self.update_window(worst);
+        }
+        let lat_gap = (it.lat - self.origin.lat).abs();
+        let mut lon_gap = (it.lon - self.origin.lon).abs();
+        if lon_gap > 180.0 {
+            lon_gap = 360.0 - lon_gap;
+        }
+        if lat_gap <= self.max_lat_gap && lon_gap <= self.max_lon_gap {
+            best.offer(self.origin.hav(it.lon, it.lat), it.id);
+        }
+    }
+
+    fn visit(&mut self, items: &[Item], node_box: DegBox, best: &mut impl Collector) {
         if items.len() <= LEAF_SIZE {
             for it in items {
-                best.offer(self.origin.hav(it.lon, it.lat), it.id);
+                self.consider(it, best);
             }
             return;
         }
         let m = items.len() / 2;
         let it = items[m];
-        best.offer(self.origin.hav(it.lon, it.lat), it.id);
+        self.consider(&it, best);
         let axis = it.axis;
         let split = it.coord(axis);
         let (left_box, right_box) = split_box(node_box, axis, split);
@@ -297,10 +384,10 @@ impl NearestSearch<'_> {
         } else {
             (right, right_box, left, left_box)
         };
-        if self.bound(&near_box) < best.worst {
-            self.visit(near, near_box, best);
-        }
-        if self.bound(&far_box) < best.worst {
+        // The near side holds the origin's projection onto the split, so bounding it
+        // rarely prunes anything: descend straight away.
+        self.visit(near, near_box, best);
+        if self.bound(&far_box) < best.worst() {
             self.visit(far, far_box, best);
         }
     }

@@ -47,7 +47,9 @@ pub fn wrap_lon_delta(d: f64) -> f64 {
 /// longitude in `[lo, hi]`, modulo 360.
 #[inline]
 pub fn lon_gap_deg(lon0: f64, lo: f64, hi: f64) -> f64 {
-    if !(hi - lo < 360.0) {
+    // Also catches NaN and infinite spans.
+    let span_below_turn = hi - lo < 360.0;
+    if !span_below_turn {
         return 0.0;
     }
     let a = (lo - lon0).rem_euclid(360.0);
@@ -156,29 +158,27 @@ impl Origin {
     /// Degree boxes (min lon, min lat, max lon, max lat) that together hold every point
     /// within `radius_m` of the origin: one box, or two when the circle crosses the
     /// antimeridian. A circle over a pole gets every longitude.
-    pub fn boxes_within(&self, radius_m: f64) -> Vec<[f64; 4]> {
+    pub fn boxes_within(&self, radius_m: f64) -> DegreeBoxes {
         let theta = radius_m / EARTH_RADIUS_M;
+        let all = f64::INFINITY;
         if theta >= std::f64::consts::PI {
-            return vec![[
-                f64::NEG_INFINITY,
-                f64::NEG_INFINITY,
-                f64::INFINITY,
-                f64::INFINITY,
-            ]];
+            return DegreeBoxes::one([-all, -all, all, all]);
         }
         // Margins keep the boxes conservative against rounding (1e-9° is 0.1 mm).
         let dlat = theta.to_degrees() * (1.0 + 1e-9) + 1e-9;
         let (lat_lo, lat_hi) = (self.lat - dlat, self.lat + dlat);
         let s = theta.sin() / self.cos_lat;
-        if lat_hi >= 90.0 || lat_lo <= -90.0 || !(s < 1.0) {
-            return vec![[f64::NEG_INFINITY, lat_lo, f64::INFINITY, lat_hi]];
+        // `s` is NaN or infinite at a pole (cos_lat = 0): every longitude then.
+        let cap_below_pole = s < 1.0;
+        if lat_hi >= 90.0 || lat_lo <= -90.0 || !cap_below_pole {
+            return DegreeBoxes::one([-all, lat_lo, all, lat_hi]);
         }
         let dlon = s.asin().to_degrees() * (1.0 + 1e-9) + 1e-9;
         if dlon >= 180.0 {
-            return vec![[f64::NEG_INFINITY, lat_lo, f64::INFINITY, lat_hi]];
+            return DegreeBoxes::one([-all, lat_lo, all, lat_hi]);
         }
         let (lon_lo, lon_hi) = (self.lon - dlon, self.lon + dlon);
-        let mut boxes = vec![[lon_lo, lat_lo, lon_hi, lat_hi]];
+        let mut boxes = DegreeBoxes::one([lon_lo, lat_lo, lon_hi, lat_hi]);
         if lon_lo < -180.0 {
             boxes.push([lon_lo + 360.0, lat_lo, lon_hi + 360.0, lat_hi]);
         }
@@ -267,6 +267,33 @@ impl Origin {
                 .map(|g| self.geometry_hav(g))
                 .fold(f64::INFINITY, f64::min),
         }
+    }
+}
+
+/// One or two degree boxes, without allocating.
+#[derive(Debug, Clone, Copy)]
+pub struct DegreeBoxes {
+    boxes: [[f64; 4]; 2],
+    len: usize,
+}
+
+impl DegreeBoxes {
+    fn one(b: [f64; 4]) -> DegreeBoxes {
+        DegreeBoxes {
+            boxes: [b, b],
+            len: 1,
+        }
+    }
+
+    fn push(&mut self, b: [f64; 4]) {
+        if self.len < 2 {
+            self.boxes[self.len] = b;
+            self.len += 1;
+        }
+    }
+
+    pub fn as_slice(&self) -> &[[f64; 4]] {
+        &self.boxes[..self.len]
     }
 }
 

@@ -452,6 +452,7 @@ fn radius_boxes_contain_the_whole_circle() {
         let q = Haversine.destination(Point::from(c), bearing, d);
         let lon = (q.x() + 180.0).rem_euclid(360.0) - 180.0;
         let inside = boxes
+            .as_slice()
             .iter()
             .any(|b| lon >= b[0] && lon <= b[2] && q.y() >= b[1] && q.y() <= b[3]);
         assert!(inside, "{q:?} at {d} m from {c:?} is outside {boxes:?}");
