@@ -16,7 +16,7 @@ pub mod io;
 pub mod map;
 /// Plain domain data: layers, features, attributes.
 pub mod model;
-/// The R-tree index per layer and its queries.
+/// Spatial index per layer: features in a box, at a point, in a polygon, within metres, k nearest.
 pub mod spatial;
 /// The egui window and its panels.
 pub mod ui;
