@@ -1,0 +1,1 @@
+//! Detects a CRS from `.prj` text or from coordinate value ranges.

@@ -1,0 +1,84 @@
+//! Checks every projected CRS against PROJ's own numbers (tests/data/crs_reference.csv, made by
+//! tools/make_crs_reference.py with pyproj 3.7.2 / PROJ 9.5.1).
+#![allow(clippy::unwrap_used)]
+
+use onemap::crs::{Crs, CrsTransform};
+
+struct Row {
+    epsg: u32,
+    lon: f64,
+    lat: f64,
+    x: f64,
+    y: f64,
+}
+
+fn rows() -> Vec<Row> {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/crs_reference.csv"
+    ))
+    .unwrap();
+    text.lines()
+        .skip(1)
+        .filter(|l| !l.trim().is_empty())
+        .map(|line| {
+            let f: Vec<&str> = line.split(',').collect();
+            assert_eq!(f.len(), 5, "{line}");
+            Row {
+                epsg: f[0].parse().unwrap(),
+                lon: f[1].parse().unwrap(),
+                lat: f[2].parse().unwrap(),
+                x: f[3].parse().unwrap(),
+                y: f[4].parse().unwrap(),
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn projections_agree_with_proj() {
+    let rows = rows();
+    assert!(rows.len() >= 200, "only {} reference rows", rows.len());
+    let mut worst_forward_m: f64 = 0.0;
+    let mut worst_inverse_deg: f64 = 0.0;
+    let mut worst_round_trip_m: f64 = 0.0;
+    let mut gk_rows = 0;
+    for row in &rows {
+        let crs = Crs::from_epsg(row.epsg).unwrap();
+        assert_eq!(crs.epsg(), Some(row.epsg));
+        if matches!(crs, Crs::GaussKruger { .. }) {
+            gk_rows += 1;
+        }
+        let forward = CrsTransform::new(Crs::Wgs84, crs).unwrap();
+        let inverse = CrsTransform::new(crs, Crs::Wgs84).unwrap();
+        let (x, y) = forward.apply(row.lon, row.lat).unwrap();
+        let forward_err = (x - row.x).abs().max((y - row.y).abs());
+        assert!(
+            forward_err < 0.01,
+            "EPSG:{} forward off by {forward_err} m",
+            row.epsg
+        );
+        let (lon, lat) = inverse.apply(row.x, row.y).unwrap();
+        let inverse_err = (lon - row.lon).abs().max((lat - row.lat).abs());
+        assert!(
+            inverse_err < 1e-9,
+            "EPSG:{} inverse off by {inverse_err} deg",
+            row.epsg
+        );
+        let (x2, y2) = forward.apply(lon, lat).unwrap();
+        let round_trip_err = (x2 - row.x).abs().max((y2 - row.y).abs());
+        assert!(
+            round_trip_err < 0.01,
+            "EPSG:{} round trip off by {round_trip_err} m",
+            row.epsg
+        );
+        worst_forward_m = worst_forward_m.max(forward_err);
+        worst_inverse_deg = worst_inverse_deg.max(inverse_err);
+        worst_round_trip_m = worst_round_trip_m.max(round_trip_err);
+    }
+    assert!(gk_rows >= 200, "only {gk_rows} Gauss-Krüger rows");
+    eprintln!(
+        "{} rows: worst forward {worst_forward_m:.2e} m, inverse {worst_inverse_deg:.2e} deg, round trip {worst_round_trip_m:.2e} m",
+        rows.len()
+    );
+}
