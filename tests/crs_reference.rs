@@ -82,3 +82,47 @@ fn projections_agree_with_proj() {
         rows.len()
     );
 }
+
+/// Seeded random points over every Chinese Gauss-Krüger code: geographic -> projected ->
+/// geographic closes to 1e-9 degrees, and projected -> geographic -> projected to 1 mm.
+#[test]
+fn gauss_kruger_round_trips_at_random_points() {
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(4527);
+    let codes: Vec<u32> = (4491..=4554)
+        .chain(2327..=2390)
+        .chain(2401..=2442)
+        .chain(21413..=21423)
+        .chain(21453..=21463)
+        .collect();
+    assert_eq!(codes.len(), 192);
+    for &code in &codes {
+        let crs = Crs::from_epsg(code).unwrap();
+        let Crs::GaussKruger {
+            central_meridian_deg,
+            zone_width_deg,
+            ..
+        } = crs
+        else {
+            panic!("EPSG:{code} is not Gauss-Krüger");
+        };
+        let half = f64::from(zone_width_deg) / 2.0;
+        let forward = CrsTransform::new(Crs::Wgs84, crs).unwrap();
+        let inverse = CrsTransform::new(crs, Crs::Wgs84).unwrap();
+        for _ in 0..100 {
+            let lon = central_meridian_deg + rng.random_range(-half..half);
+            let lat = rng.random_range(3.0..54.0);
+            let (x, y) = forward.apply(lon, lat).unwrap();
+            let (lon2, lat2) = inverse.apply(x, y).unwrap();
+            assert!(
+                (lon2 - lon).abs() < 1e-9 && (lat2 - lat).abs() < 1e-9,
+                "EPSG:{code} {lon},{lat}"
+            );
+            let (x3, y3) = forward.apply(lon2, lat2).unwrap();
+            assert!(
+                (x3 - x).abs() < 1e-3 && (y3 - y).abs() < 1e-3,
+                "EPSG:{code} {x},{y}"
+            );
+        }
+    }
+}

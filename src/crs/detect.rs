@@ -81,9 +81,9 @@ fn number_after(name: &str, key: &str) -> Option<(u32, String)> {
 }
 
 fn datum_in(normalized: &str) -> Option<GkDatum> {
-    if normalized.contains("cgcs2000")
-        || normalized.contains("china_2000")
-        || normalized.contains("china_geodetic")
+    if ["cgcs2000", "cgcs_2000", "china_2000", "china_geodetic"]
+        .iter()
+        .any(|k| normalized.contains(k))
     {
         Some(GkDatum::Cgcs2000)
     } else if normalized.contains("xian_1980")
@@ -612,6 +612,9 @@ mod tests {
             .replace(r#",AUTHORITY["EPSG","9001"]"#, "");
         let d = detect_from_prj(&without);
         assert_eq!(d.crs, Some(epsg(4527)), "{}", d.reason);
+        let d =
+            detect_from_prj(r#"PROJCS["CGCS 2000 / 3-degree Gauss-Krüger CM 117E",GEOGCS["x"]]"#);
+        assert_eq!(d.crs, Some(epsg(4548)), "{}", d.reason);
     }
 
     #[test]
