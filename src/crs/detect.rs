@@ -369,7 +369,7 @@ enum Projected {
 fn classify_projected(samples: &[(f64, f64)]) -> Option<Projected> {
     let all = |f: &dyn Fn(f64, f64) -> bool| samples.iter().all(|&(e, n)| f(e, n));
     if all(&|e, n| GK_NORTHING.contains(&n) && (13e6..46e6).contains(&e)) {
-        let first_zone = (samples[0].0 / 1e6).floor() as u32;
+        let first_zone = (samples.first()?.0 / 1e6).floor() as u32;
         if all(&|e, _| (e / 1e6).floor() as u32 == first_zone)
             && ((13..=23).contains(&first_zone) || (25..=45).contains(&first_zone))
         {
