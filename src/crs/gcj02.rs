@@ -10,10 +10,11 @@
 //! rotation/shift everywhere, as Baidu's own converters do.
 //!
 //! The inverses have no closed form. They are computed by fixed-point iteration
-//! `w <- w - (forward(w) - target)`, starting from `w = target`. The offset's derivative is
-//! about 1e-3 of a degree per degree, so each step gains roughly three digits; the loop stops
-//! when a step moves less than [`INVERSE_TOLERANCE_DEG`] (three to five forward evaluations over China, the last one confirming) and
-//! gives up after [`MAX_INVERSE_STEPS`], returning its best estimate.
+//! `w <- w - (forward(w) - target)`, starting from `w = target` (GCJ-02) or from Baidu's
+//! approximate closed-form inverse (BD-09). The offset changes by about 1e-3 degree per
+//! degree, so each step gains roughly three digits; the loop stops when a step moves less
+//! than [`INVERSE_TOLERANCE_DEG`] (three to five forward evaluations over China, the last one
+//! confirming) and gives up after [`MAX_INVERSE_STEPS`], returning its best estimate.
 
 use std::f64::consts::PI;
 
