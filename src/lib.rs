@@ -8,6 +8,8 @@
 pub mod app;
 /// Headless command-line commands (`onemap inspect`).
 pub mod cli;
+/// Coordinate systems (WGS84, GCJ-02, BD-09, Gauss-Krüger, UTM, Web Mercator) and their detection.
+pub mod crs;
 /// The two UI languages and the one way strings are chosen between them.
 pub mod i18n;
 /// File formats: readers and writers, with per-feature warnings.
