@@ -4,21 +4,21 @@
 //! or rfd; `app`, `ui` and `map` sit on top of it. `ARCHITECTURE.md` has the code map.
 #![deny(clippy::unwrap_used)]
 
-/// Application state, commands and background loading (no drawing).
+// Application state, commands and background loading (no drawing).
 pub mod app;
-/// Headless command-line commands (`onemap inspect`).
+// Headless command-line commands (`onemap inspect`).
 pub mod cli;
-/// Coordinate systems (WGS84, GCJ-02, BD-09, Gauss-Krüger, UTM, Web Mercator) and their detection.
+// Coordinate systems (WGS84, GCJ-02, BD-09, Gauss-Krüger, UTM, Web Mercator) and their detection.
 pub mod crs;
-/// The two UI languages and the one way strings are chosen between them.
+// The two UI languages and the one way strings are chosen between them.
 pub mod i18n;
-/// File formats: readers and writers, with per-feature warnings.
+// File formats: readers and writers, with per-feature warnings.
 pub mod io;
-/// Map drawing: basemaps, symbology, per-frame layer rendering.
+// Map drawing: basemaps, symbology, per-frame layer rendering.
 pub mod map;
-/// Plain domain data: layers, features, attributes.
+// Plain domain data: layers, features, attributes.
 pub mod model;
-/// Spatial index per layer: features in a box, at a point, in a polygon, within metres, k nearest.
+// Spatial index per layer: features in a box, at a point, in a polygon, within metres, k nearest.
 pub mod spatial;
-/// The egui window and its panels.
+// The egui window and its panels.
 pub mod ui;

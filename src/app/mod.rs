@@ -1,5 +1,6 @@
 //! Application state and the one place it changes: UI panels and map plugins read
-//! [`AppState`] and return [`Command`]s, which [`AppState::apply`] carries out.
+//! [`AppState`] and return [`Command`]s, which
+//! [`AppState::apply`] carries out.
 
 pub mod loading;
 pub mod search;

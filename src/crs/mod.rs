@@ -1,14 +1,14 @@
 //! Coordinate reference systems a Chinese bureau's data comes in, and transforms to/from WGS84.
 //!
 //! Supported: geographic WGS84 (EPSG:4326; CGCS2000 EPSG:4490 is treated as the same, they
-//! differ by far less than a metre), GCJ-02 and BD-09 ([`gcj02`](crate::crs::gcj02)), Web Mercator (EPSG:3857),
+//! differ by far less than a metre), GCJ-02 and BD-09 ([`gcj02`]), Web Mercator (EPSG:3857),
 //! UTM on WGS84 (EPSG:326xx/327xx) and Gauss-Krüger on CGCS2000, Xi'an 1980 and Beijing 1954
 //! (all the EPSG codes China uses, see [`Crs::from_epsg`](crate::crs::Crs::from_epsg)).
 //!
 //! **Axis order.** The EPSG definitions of the Chinese Gauss-Krüger systems list northing
 //! first, easting second. This API never does: every `x` is the easting (or longitude) and
 //! every `y` the northing (or latitude). Callers that read files written in the EPSG order
-//! swap before calling ([`detect`](crate::crs::detect) tells them when the values look swapped).
+//! swap before calling ([`detect`] tells them when the values look swapped).
 //!
 //! **Datums.** No datum shift is ever applied. For CGCS2000 and WGS84 that is correct to well
 //! under a metre. Xi'an 1980 and Beijing 1954 geographic positions are used as if they were

@@ -5,11 +5,11 @@
 //! `NaN`, `Infinity` and `1e400` that Python's `json` module writes, (3) drop one bad
 //! feature with a message naming it and keep going, and keep every feature read before a
 //! syntax error, and (4) do it at well over 150 MB/s. No JSON crate does all four, so this
-//! module has a byte-level tokenizer ([`Source`]) specialised for GeoJSON: coordinates are
+//! module has a byte-level tokenizer (`Source`) specialised for GeoJSON: coordinates are
 //! parsed straight into `geo` coordinate vectors and properties straight into the columnar
 //! [`AttributeTable`](crate::model::AttributeTable), with no intermediate value tree.
 //!
-//! Robustness rules: recursion is capped at [`MAX_DEPTH`] levels (deeper values are skipped
+//! Robustness rules: recursion is capped at `MAX_DEPTH` levels (deeper values are skipped
 //! iteratively, so no input overflows the stack); nothing is pre-allocated from counts in
 //! the file; every message names the file, the feature index (0-based, in file order) and
 //! the problem.

@@ -13,8 +13,8 @@
 //! point inside a polygon (planar in lon/lat, holes excluded) is at distance 0.
 //!
 //! # Structure
-//! A layer of only points gets a static k-d tree ([`points`], about 28 bytes a point); any other
-//! layer an rstar R-tree over feature bounding boxes ([`general`]). Neither borrows the
+//! A layer of only points gets a static k-d tree (`points`, about 28 bytes a point); any other
+//! layer an rstar R-tree over feature bounding boxes (`general`). Neither borrows the
 //! layer: queries that need geometry take the same slice the index was built from.
 //! Metre radii are searched through degree boxes that are exact for the spherical cap
 //! (longitude degrees shrink with latitude), split at the antimeridian and widened to every
