@@ -313,8 +313,8 @@ fn text_of(v: ValueRef<'_>) -> Option<String> {
 fn direction_of(v: ValueRef<'_>) -> Direction {
     match v {
         ValueRef::Bool(true) => Direction::Forward,
-        ValueRef::Number(n) if n == 1.0 => Direction::Forward,
-        ValueRef::Number(n) if n == -1.0 => Direction::Backward,
+        ValueRef::Number(1.0) => Direction::Forward,
+        ValueRef::Number(-1.0) => Direction::Backward,
         ValueRef::Text(s) => match s.trim().to_ascii_lowercase().as_str() {
             "yes" | "true" | "1" => Direction::Forward,
             "-1" | "reverse" => Direction::Backward,
@@ -703,8 +703,11 @@ pub(crate) mod tests {
     use super::*;
     use crate::model::{AttributeTable, Value};
 
-    /// A road layer from (class, oneway, lon/lat points) triples.
-    pub(crate) fn layer(lines: &[(&str, &str, Vec<(f64, f64)>)]) -> Layer {
+    /// A road line for tests: class, oneway, lon/lat points.
+    pub(crate) type TestLine<'a> = (&'a str, &'a str, Vec<(f64, f64)>);
+
+    /// A road layer from test lines.
+    pub(crate) fn layer(lines: &[TestLine<'_>]) -> Layer {
         let mut attributes = AttributeTable::new();
         let mut geometries = Vec::new();
         for (class, oneway, pts) in lines {
