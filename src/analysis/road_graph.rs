@@ -208,6 +208,8 @@ pub struct RoadGraph {
     pub(crate) arc_head: Vec<u32>,
     pub(crate) arc_time_s: Vec<f64>,
     pub(crate) arc_edge: Vec<u32>,
+    /// Does the arc run from the edge's first node to its last?
+    pub(crate) arc_forward: Vec<bool>,
     closed: Vec<bool>,
 }
 
@@ -521,6 +523,7 @@ impl RoadGraph {
             arc_head: Vec::new(),
             arc_time_s: Vec::new(),
             arc_edge: Vec::new(),
+            arc_forward: Vec::new(),
             closed,
         };
         graph.build_arcs();
@@ -549,25 +552,28 @@ impl RoadGraph {
         let mut head = vec![0u32; total];
         let mut time = vec![0.0f64; total];
         let mut edge = vec![0u32; total];
+        let mut forward = vec![false; total];
         for (id, e) in self.edges.iter().enumerate() {
-            let mut put = |tail: u32, h: u32| {
+            let mut put = |tail: u32, h: u32, along: bool| {
                 let slot = fill[tail as usize] as usize;
                 fill[tail as usize] += 1;
                 head[slot] = h;
                 time[slot] = e.time_s;
                 edge[slot] = id as u32;
+                forward[slot] = along;
             };
             if e.direction.forward() {
-                put(e.from, e.to);
+                put(e.from, e.to, true);
             }
             if e.direction.backward() {
-                put(e.to, e.from);
+                put(e.to, e.from, false);
             }
         }
         self.arc_start = count;
         self.arc_head = head;
         self.arc_time_s = time;
         self.arc_edge = edge;
+        self.arc_forward = forward;
     }
 
     /// Counts connected parts (ignoring direction and closures); a warning when > 1.
@@ -622,6 +628,14 @@ impl RoadGraph {
             }
             self.closed[id] = closed;
             count += usize::from(closed);
+        }
+        // Closed arcs keep their slot but can never be taken within any budget.
+        for (slot, &e) in self.arc_edge.iter().enumerate() {
+            self.arc_time_s[slot] = if self.closed[e as usize] {
+                f64::INFINITY
+            } else {
+                self.edges[e as usize].time_s
+            };
         }
         count
     }
@@ -687,7 +701,7 @@ impl RoadGraph {
         self.nodes.len()
     }
 
-    /// Outgoing arcs of `node`: (head node, travel time s, edge id).
+    /// Outgoing arcs of `node`: (head node, travel time s (infinite when closed), edge id).
     pub fn arcs(&self, node: u32) -> impl Iterator<Item = (u32, f64, u32)> + '_ {
         let (a, b) = (
             self.arc_start[node as usize] as usize,
