@@ -467,16 +467,25 @@ mod tests {
             let budget = rng.random_range(100.0..400.0);
             let r = reach(&g, &snaps, 60.0, budget);
             let want = oracle(&g, &snaps, 60.0, budget);
+            // Each station alone, to check the station credited with each node.
+            let alone: Vec<Vec<f64>> = (0..snaps.len())
+                .map(|i| {
+                    let only: Vec<Option<Snap>> = (0..snaps.len())
+                        .map(|j| if i == j { snaps[j] } else { None })
+                        .collect();
+                    oracle(&g, &only, 60.0, budget)
+                })
+                .collect();
             let mut reached = 0;
-            for v in 0..g.node_count() {
-                let (a, b) = (r.node_time_s[v], want[v]);
+            for (v, (&a, &b)) in r.node_time_s.iter().zip(&want).enumerate() {
                 assert!(
                     (a.is_infinite() && b.is_infinite()) || (a - b).abs() < 1e-6,
                     "seed {seed} node {v}: {a} vs {b}"
                 );
                 if a.is_finite() {
                     reached += 1;
-                    assert_ne!(r.node_station[v], NO_STATION);
+                    let s = r.node_station[v] as usize;
+                    assert!((alone[s][v] - a).abs() < 1e-6, "seed {seed} node {v}");
                 }
             }
             assert_eq!(reached, r.reached_nodes.len());
