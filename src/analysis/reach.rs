@@ -337,7 +337,7 @@ impl Reach {
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::analysis::road_graph::tests::{TestLine, deg, layer};
     use crate::analysis::road_graph::{Closures, SpeedTable};
@@ -393,7 +393,7 @@ mod tests {
             .collect()
     }
 
-    fn stations(points: &[(f64, f64)]) -> Vec<Station> {
+    pub(crate) fn stations(points: &[(f64, f64)]) -> Vec<Station> {
         points
             .iter()
             .enumerate()
