@@ -5,8 +5,6 @@
 //! band are traced into MultiPolygons (cell-boundary union), keeping holes and detached
 //! pieces. A point is thus classified as its cell centre is: error at most one cell.
 
-use std::collections::HashMap;
-
 use geo::{Coord, LineString, MultiPolygon, Polygon};
 
 use super::reach::{NO_STATION, Reach, ReachedPiece, Snap, reach};
@@ -204,7 +202,44 @@ impl TimeGrid {
         let r2 = r * r;
         for y in y0..y1 {
             let cy = self.origin[1] + (y as f64 + 0.5) * cell - a[1];
-            for x in x0..x1 {
+            // The capsule around the segment is convex: its slice by this row of cell
+            // centres is one x interval (relative to `a`), the hull of the slices of the
+            // end discs and of the swept rectangle.
+            let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+            for (ex, ey) in [(0.0, 0.0), (d[0], d[1])] {
+                let dy = cy - ey;
+                if dy.abs() <= r {
+                    let w = (r2 - dy * dy).sqrt();
+                    lo = lo.min(ex - w);
+                    hi = hi.max(ex + w);
+                }
+            }
+            if len > 0.0 {
+                // -r <= -u.y * x + u.x * cy <= r and 0 <= u.x * x + u.y * cy <= len.
+                let mut span = (f64::NEG_INFINITY, f64::INFINITY);
+                let mut empty = false;
+                for (k, m, l, h) in [(-u[1], u[0] * cy, -r, r), (u[0], u[1] * cy, 0.0, len)] {
+                    if k.abs() < 1e-12 {
+                        empty |= m < l || m > h;
+                    } else {
+                        let (p, q) = ((l - m) / k, (h - m) / k);
+                        span = (span.0.max(p.min(q)), span.1.min(p.max(q)));
+                    }
+                }
+                if !empty && span.0 <= span.1 {
+                    lo = lo.min(span.0);
+                    hi = hi.max(span.1);
+                }
+            }
+            if lo > hi {
+                continue;
+            }
+            let first = ((lo - 1e-6 + a[0] - self.origin[0]) / cell - 0.5)
+                .ceil()
+                .max(x0 as f64);
+            let last = ((hi + 1e-6 + a[0] - self.origin[0]) / cell - 0.5).floor() + 1.0;
+            let (first, last) = (first as usize, (last.max(0.0) as usize).min(x1));
+            for x in first..last {
                 let cx = self.origin[0] + (x as f64 + 0.5) * cell - a[0];
                 let along = cx * u[0] + cy * u[1];
                 let h2 = cx * cx + cy * cy - along * along;
@@ -272,60 +307,79 @@ type GridPolygon = (GridRing, Vec<GridRing>);
 /// grid-corner coordinates: outer rings counter-clockwise, holes clockwise. Cells touching
 /// only at a corner are separate pieces.
 fn trace_mask(mask: &[bool], width: usize, height: usize) -> Vec<GridPolygon> {
-    let filled = |i: i64, j: i64| {
-        i >= 0
-            && j >= 0
-            && (i as usize) < width
-            && (j as usize) < height
-            && mask[j as usize * width + i as usize]
+    const NONE: u32 = u32::MAX;
+    let filled = |i: usize, j: usize| mask[j * width + i];
+    // Boundary edges with the filled cell on their left, by start corner (at most two: a
+    // corner where two cells touch diagonally). Corner (i, j) is index j * vw + i.
+    let vw = width + 1;
+    let corner_count = vw * (height + 1);
+    let mut outgoing: Vec<[u32; 2]> = vec![[NONE; 2]; corner_count];
+    let mut add = |from: usize, to: usize| {
+        let slots = &mut outgoing[from];
+        let k = usize::from(slots[0] != NONE);
+        slots[k] = to as u32;
     };
-    // Boundary edges with the filled cell on their left, keyed by start corner.
-    let mut outgoing: HashMap<[i64; 2], Vec<[i64; 2]>> = HashMap::new();
-    for j in 0..height as i64 {
-        for i in 0..width as i64 {
+    for j in 0..height {
+        for i in 0..width {
             if !filled(i, j) {
                 continue;
             }
-            if !filled(i, j - 1) {
-                outgoing.entry([i, j]).or_default().push([i + 1, j]);
+            let c = j * vw + i;
+            if j == 0 || !filled(i, j - 1) {
+                add(c, c + 1);
             }
-            if !filled(i + 1, j) {
-                outgoing.entry([i + 1, j]).or_default().push([i + 1, j + 1]);
+            if i + 1 == width || !filled(i + 1, j) {
+                add(c + 1, c + 1 + vw);
             }
-            if !filled(i, j + 1) {
-                outgoing.entry([i + 1, j + 1]).or_default().push([i, j + 1]);
+            if j + 1 == height || !filled(i, j + 1) {
+                add(c + 1 + vw, c + vw);
             }
-            if !filled(i - 1, j) {
-                outgoing.entry([i, j + 1]).or_default().push([i, j]);
+            if i == 0 || !filled(i - 1, j) {
+                add(c + vw, c);
             }
         }
     }
-    let mut starts: Vec<[i64; 2]> = outgoing.keys().copied().collect();
-    starts.sort_unstable();
-    let mut rings: Vec<Vec<[i64; 2]>> = Vec::new();
-    for start in starts {
-        while let Some(first) = outgoing.get_mut(&start).and_then(|v| v.pop()) {
-            let mut ring = vec![start];
+    let xy = |v: u32| [(v as usize % vw) as i64, (v as usize / vw) as i64];
+    let mut position_in_ring: Vec<u32> = vec![NONE; corner_count];
+    let mut rings: Vec<GridRing> = Vec::new();
+    for start in 0..corner_count as u32 {
+        loop {
+            let slots = &mut outgoing[start as usize];
+            let first = if slots[1] != NONE {
+                std::mem::replace(&mut slots[1], NONE)
+            } else if slots[0] != NONE {
+                std::mem::replace(&mut slots[0], NONE)
+            } else {
+                break;
+            };
+            let mut ring: Vec<u32> = vec![start];
             let mut prev = start;
             let mut at = first;
             while at != start {
                 ring.push(at);
-                let dir = [at[0] - prev[0], at[1] - prev[1]];
-                let Some(options) = outgoing.get_mut(&at) else {
-                    break;
-                };
+                let (p, q) = (xy(prev), xy(at));
+                let dir = [q[0] - p[0], q[1] - p[1]];
                 // At a corner where two cells touch diagonally, turn left: that keeps each
                 // cell's piece to itself.
-                let left = [at[0] - dir[1], at[1] + dir[0]];
-                let pick = options.iter().position(|&n| n == left).unwrap_or(0);
-                if options.is_empty() {
+                let left = (q[1] + dir[0]) * vw as i64 + (q[0] - dir[1]);
+                let slots = &mut outgoing[at as usize];
+                let k = if slots[1] != NONE && i64::from(slots[1]) == left {
+                    1
+                } else if slots[0] != NONE {
+                    0
+                } else if slots[1] != NONE {
+                    1
+                } else {
                     break;
+                };
+                let next = std::mem::replace(&mut slots[k], NONE);
+                if k == 0 && slots[1] != NONE {
+                    slots.swap(0, 1);
                 }
-                let next = options.swap_remove(pick);
                 prev = at;
                 at = next;
             }
-            rings.extend(split_pinched(ring));
+            split_pinched(&ring, &mut position_in_ring, &mut rings, xy);
         }
     }
     let signed = |ring: &[[i64; 2]]| -> i64 {
@@ -400,24 +454,31 @@ fn trace_mask(mask: &[bool], width: usize, height: usize) -> Vec<GridPolygon> {
     result
 }
 
-/// Splits a ring that passes a corner twice into simple rings.
-fn split_pinched(ring: Vec<[i64; 2]>) -> Vec<Vec<[i64; 2]>> {
-    let mut out = Vec::new();
-    let mut stack: Vec<[i64; 2]> = Vec::with_capacity(ring.len());
-    let mut seen: HashMap<[i64; 2], usize> = HashMap::new();
-    for p in ring {
-        if let Some(&k) = seen.get(&p) {
-            let loop_part: Vec<[i64; 2]> = stack.drain(k..).collect();
-            for q in &loop_part {
-                seen.remove(q);
+/// Splits a ring that passes a corner twice into simple rings, appended to `out`.
+/// `position` is scratch space (all `u32::MAX`), left as it was found.
+fn split_pinched(
+    ring: &[u32],
+    position: &mut [u32],
+    out: &mut Vec<GridRing>,
+    xy: impl Fn(u32) -> [i64; 2],
+) {
+    let mut stack: Vec<u32> = Vec::with_capacity(ring.len());
+    for &v in ring {
+        let k = position[v as usize];
+        if k != u32::MAX {
+            let part: Vec<u32> = stack.drain(k as usize..).collect();
+            for &q in &part {
+                position[q as usize] = u32::MAX;
             }
-            out.push(loop_part);
+            out.push(part.into_iter().map(&xy).collect());
         }
-        seen.insert(p, stack.len());
-        stack.push(p);
+        position[v as usize] = stack.len() as u32;
+        stack.push(v);
     }
-    out.push(stack);
-    out
+    for &q in &stack {
+        position[q as usize] = u32::MAX;
+    }
+    out.push(stack.into_iter().map(xy).collect());
 }
 
 /// Removes corners where the ring goes straight on (the ring is given unclosed).

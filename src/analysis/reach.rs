@@ -250,7 +250,8 @@ pub fn reach(graph: &RoadGraph, snaps: &[Option<Snap>], turnout_s: f64, budget_s
 impl Reach {
     /// Every reached stretch of road: from each reached node along each open arc, and from
     /// each station's snap point both ways (as allowed), each cut where the budget runs
-    /// out. Stretches may overlap; the time at a road position is the least over them.
+    /// out, or where a faster stretch from the edge's other end takes over. Stretches may
+    /// overlap; the time at a road position is the least over them.
     pub fn pieces(&self, graph: &RoadGraph) -> Vec<ReachedPiece> {
         let mut out = Vec::new();
         let budget = self.budget_s;
@@ -268,11 +269,30 @@ impl Reach {
                 let e = graph.arc_edge[i];
                 let edge = &graph.edges[e as usize];
                 let (len, tt) = (edge.length_m, edge.time_s);
-                let go = if tt > 0.0 {
+                let mut go = if tt > 0.0 {
                     (len * (budget - t0) / tt).min(len)
                 } else {
                     len
                 };
+                // When the far node is reached and may drive back along this edge, the two
+                // stretches meet where their times are equal; past that point this one is
+                // slower everywhere, so it stops there (halves the area stamping).
+                let (near, far) = if graph.arc_forward[i] {
+                    (edge.from, edge.to)
+                } else {
+                    (edge.to, edge.from)
+                };
+                debug_assert_eq!(near, u);
+                let t_far = self.node_time_s[far as usize];
+                let far_drives_back = if graph.arc_forward[i] {
+                    edge.direction.backward()
+                } else {
+                    edge.direction.forward()
+                };
+                if far_drives_back && t_far.is_finite() && tt > 0.0 && near != far {
+                    let meet = ((t_far - t0 + tt) / (2.0 * tt)).clamp(0.0, 1.0) * len;
+                    go = go.min(meet);
+                }
                 let t_end = t0 + fraction(go, len) * tt;
                 out.push(if graph.arc_forward[i] {
                     ReachedPiece {

@@ -239,7 +239,9 @@ type CellMap<V> = HashMap<(i64, i64), V, BuildHasherDefault<CellHasher>>;
 /// Groups vertices closer than [`NODE_TOLERANCE_M`] into clusters.
 struct VertexSnapper {
     cell_m: f64,
-    cells: CellMap<Vec<u32>>,
+    /// First cluster in each cell; the rest follow through `next_in_cell`.
+    cells: CellMap<u32>,
+    next_in_cell: Vec<u32>,
     cluster_xy: Vec<[f64; 2]>,
 }
 
@@ -251,6 +253,7 @@ impl VertexSnapper {
             // Four tolerances wide, so most lookups stay inside one cell.
             cell_m: 4.0 * NODE_TOLERANCE_M,
             cells,
+            next_in_cell: Vec::with_capacity(capacity),
             cluster_xy: Vec::with_capacity(capacity),
         }
     }
@@ -273,14 +276,14 @@ impl VertexSnapper {
         let mut best: Option<(f64, u32)> = None;
         for gx in cx - x_lo..=cx + x_hi {
             for gy in cy - y_lo..=cy + y_hi {
-                if let Some(list) = self.cells.get(&(gx, gy)) {
-                    for &id in list {
-                        let q = self.cluster_xy[id as usize];
-                        let d2 = (q[0] - p[0]).powi(2) + (q[1] - p[1]).powi(2);
-                        if d2 <= tol2 && best.is_none_or(|(bd, _)| d2 < bd) {
-                            best = Some((d2, id));
-                        }
+                let mut id = self.cells.get(&(gx, gy)).copied().unwrap_or(u32::MAX);
+                while id != u32::MAX {
+                    let q = self.cluster_xy[id as usize];
+                    let d2 = (q[0] - p[0]).powi(2) + (q[1] - p[1]).powi(2);
+                    if d2 <= tol2 && best.is_none_or(|(bd, _)| d2 < bd) {
+                        best = Some((d2, id));
                     }
+                    id = self.next_in_cell[id as usize];
                 }
             }
         }
@@ -289,7 +292,9 @@ impl VertexSnapper {
         }
         let id = self.cluster_xy.len() as u32;
         self.cluster_xy.push(p);
-        self.cells.entry((cx, cy)).or_default().push(id);
+        let head = self.cells.entry((cx, cy)).or_insert(u32::MAX);
+        self.next_in_cell.push(*head);
+        *head = id;
         id
     }
 }
@@ -300,8 +305,9 @@ struct SourceLine {
     class: u16,
     speed_kmh: f64,
     direction: Direction,
-    coords: Vec<Coord<f64>>,
-    clusters: Vec<u32>,
+    /// Range of the line's vertices in the flat coordinate (and cluster) arrays.
+    start: usize,
+    end: usize,
 }
 
 fn text_of(v: ValueRef<'_>) -> Option<String> {
@@ -339,6 +345,7 @@ impl RoadGraph {
         let mut class_ids: HashMap<String, u16> = HashMap::new();
         let mut unknown_classes: HashMap<String, usize> = HashMap::new();
         let mut lines: Vec<SourceLine> = Vec::new();
+        let mut all_coords: Vec<Coord<f64>> = Vec::new();
         let mut skipped = 0usize;
         let mut bad_speed = 0usize;
         let mut feature = 0u32;
@@ -346,23 +353,26 @@ impl RoadGraph {
         let mut lat_sum = 0.0;
         let mut vertex_count = 0usize;
         for layer in layers {
+            let field = |name: &str| layer.attributes.field_index(name).unwrap_or(usize::MAX);
+            let (highway_f, speed_f, oneway_f) =
+                (field("highway"), field("speed_kmh"), field("oneway"));
             for (row, geometry) in layer.geometries.iter().enumerate() {
-                let parts: Vec<&LineString<f64>> = match geometry {
-                    Geometry::LineString(ls) => vec![ls],
-                    Geometry::MultiLineString(mls) => mls.0.iter().collect(),
+                let parts: &[LineString<f64>] = match geometry {
+                    Geometry::LineString(ls) => std::slice::from_ref(ls),
+                    Geometry::MultiLineString(mls) => &mls.0,
                     _ => {
                         skipped += 1;
                         feature += 1;
                         continue;
                     }
                 };
-                let class = text_of(layer.attributes.get(row, "highway"))
+                let class = text_of(layer.attributes.value(row, highway_f))
                     .unwrap_or_else(|| "unclassified".to_string());
                 let table_speed = speeds.get(&class);
                 if table_speed.is_none() {
                     *unknown_classes.entry(class.clone()).or_default() += 1;
                 }
-                let speed_kmh = match layer.attributes.get(row, "speed_kmh") {
+                let speed_kmh = match layer.attributes.value(row, speed_f) {
                     ValueRef::Null => None,
                     v => match v.as_f64().filter(|s| s.is_finite() && *s > 0.0) {
                         Some(s) => Some(s),
@@ -373,34 +383,40 @@ impl RoadGraph {
                     },
                 }
                 .unwrap_or_else(|| table_speed.unwrap_or(speeds.default_kmh()));
-                let next_id = classes.len() as u16;
-                let class_id = *class_ids.entry(class.clone()).or_insert_with(|| {
-                    classes.push(class);
-                    next_id
-                });
-                let direction = direction_of(layer.attributes.get(row, "oneway"));
+                let class_id = match class_ids.get(&class) {
+                    Some(&id) => id,
+                    None => {
+                        let id = classes.len() as u16;
+                        class_ids.insert(class.clone(), id);
+                        classes.push(class);
+                        id
+                    }
+                };
+                let direction = direction_of(layer.attributes.value(row, oneway_f));
                 for part in parts {
-                    let coords: Vec<Coord<f64>> = part
-                        .0
-                        .iter()
-                        .copied()
-                        .filter(|c| c.x.is_finite() && c.y.is_finite())
-                        .collect();
-                    if coords.len() < 2 {
+                    let start = all_coords.len();
+                    all_coords.extend(
+                        part.0
+                            .iter()
+                            .copied()
+                            .filter(|c| c.x.is_finite() && c.y.is_finite()),
+                    );
+                    if all_coords.len() - start < 2 {
+                        all_coords.truncate(start);
                         continue;
                     }
-                    for c in &coords {
+                    for c in &all_coords[start..] {
                         lon_sum += c.x;
                         lat_sum += c.y;
                     }
-                    vertex_count += coords.len();
+                    vertex_count += all_coords.len() - start;
                     lines.push(SourceLine {
                         feature,
                         class: class_id,
                         speed_kmh,
                         direction,
-                        coords,
-                        clusters: Vec::new(),
+                        start,
+                        end: all_coords.len(),
                     });
                 }
                 feature += 1;
@@ -437,28 +453,27 @@ impl RoadGraph {
         // Cluster vertices and count how many line positions use each cluster.
         let mut snapper = VertexSnapper::new(vertex_count);
         let mut uses: Vec<u32> = Vec::with_capacity(vertex_count);
+        let mut kept: Vec<Coord<f64>> = Vec::with_capacity(vertex_count);
+        let mut kept_clusters: Vec<u32> = Vec::with_capacity(vertex_count);
         for line in &mut lines {
-            let mut clusters = Vec::with_capacity(line.coords.len());
-            let mut kept = Vec::with_capacity(line.coords.len());
-            for &c in &line.coords {
+            let start = kept.len();
+            for &c in &all_coords[line.start..line.end] {
                 let id = snapper.cluster_of(projection.forward(c));
                 // A repeated vertex is one position, not a junction with itself.
-                if clusters.last() == Some(&id) {
+                if kept.len() > start && kept_clusters.last() == Some(&id) {
                     continue;
                 }
-                clusters.push(id);
+                kept_clusters.push(id);
                 kept.push(c);
                 if uses.len() <= id as usize {
                     uses.resize(id as usize + 1, 0);
                 }
                 uses[id as usize] += 1;
             }
-            line.coords = kept;
-            line.clusters = clusters;
+            line.start = start;
+            line.end = kept.len();
         }
-        let is_node = |line: &SourceLine, i: usize| {
-            i == 0 || i + 1 == line.clusters.len() || uses[line.clusters[i] as usize] > 1
-        };
+        drop(all_coords);
 
         let mut node_of_cluster: Vec<u32> = vec![u32::MAX; uses.len()];
         let mut nodes: Vec<Coord<f64>> = Vec::new();
@@ -467,26 +482,30 @@ impl RoadGraph {
         let mut vertex_xy: Vec<[f64; 2]> = Vec::with_capacity(vertex_count + lines.len());
         let mut vertex_along_m: Vec<f64> = Vec::with_capacity(vertex_count + lines.len());
         for line in &lines {
-            if line.clusters.len() < 2 {
+            let coords = &kept[line.start..line.end];
+            let clusters = &kept_clusters[line.start..line.end];
+            if clusters.len() < 2 {
                 continue;
             }
+            let is_node =
+                |i: usize| i == 0 || i + 1 == clusters.len() || uses[clusters[i] as usize] > 1;
             let mut node_id = |i: usize, nodes: &mut Vec<Coord<f64>>| {
-                let cluster = line.clusters[i] as usize;
+                let cluster = clusters[i] as usize;
                 if node_of_cluster[cluster] == u32::MAX {
                     node_of_cluster[cluster] = nodes.len() as u32;
-                    nodes.push(line.coords[i]);
+                    nodes.push(coords[i]);
                 }
                 node_of_cluster[cluster]
             };
             let mut from = node_id(0, &mut nodes);
             let mut along = 0.0;
-            vertex_xy.push(projection.forward(line.coords[0]));
+            vertex_xy.push(projection.forward(coords[0]));
             vertex_along_m.push(0.0);
-            for i in 1..line.coords.len() {
-                along += Haversine.distance(Point(line.coords[i - 1]), Point(line.coords[i]));
-                vertex_xy.push(projection.forward(line.coords[i]));
+            for i in 1..coords.len() {
+                along += Haversine.distance(Point(coords[i - 1]), Point(coords[i]));
+                vertex_xy.push(projection.forward(coords[i]));
                 vertex_along_m.push(along);
-                if is_node(line, i) {
+                if is_node(i) {
                     let to = node_id(i, &mut nodes);
                     let time_s = along / (line.speed_kmh / 3.6);
                     edges.push(Edge {
@@ -502,8 +521,8 @@ impl RoadGraph {
                     vertex_start.push(vertex_xy.len() as u32);
                     from = to;
                     along = 0.0;
-                    if i + 1 < line.coords.len() {
-                        vertex_xy.push(projection.forward(line.coords[i]));
+                    if i + 1 < coords.len() {
+                        vertex_xy.push(projection.forward(coords[i]));
                         vertex_along_m.push(0.0);
                     }
                 }
