@@ -122,6 +122,18 @@ fn bench_network(c: &mut Criterion, label: &str, roads: &Layer) {
                 .sum::<usize>()
         })
     });
+    // The same four-band polygons for the 5-minute scenario (2/3/4/5 min from the 300 s
+    // reach), where the grid covers far less ground than 10 minutes does.
+    let short = reach(&graph, &snaps, 60.0, 300.0).pieces(&graph);
+    c.bench_function(&format!("polygons_4_bands_2_to_5min/{label}"), |b| {
+        b.iter(|| {
+            let grid = TimeGrid::from_pieces(&graph, black_box(&short), 100.0, 25.0);
+            [2.0, 3.0, 4.0, 5.0]
+                .iter()
+                .map(|m| grid.band_polygons(m * 60.0, None).1)
+                .sum::<usize>()
+        })
+    });
     c.bench_function(&format!("response_areas_4_bands_total/{label}"), |b| {
         b.iter(|| response_areas(&graph, black_box(&snaps), &options).0.len())
     });

@@ -92,8 +92,9 @@ pub struct TimeGrid {
 }
 
 impl TimeGrid {
-    /// Stamps every reached piece: a cell gets the least time of the road positions within
-    /// `access_m` of its centre.
+    /// Stamps every reached segment: a cell gets the least time of the road positions
+    /// within `access_m` of its centre, exactly. The cost grows with the reached road length
+    /// times `access_m` (each cell is visited by every segment within `access_m`).
     pub fn from_pieces(
         graph: &RoadGraph,
         pieces: &[ReachedPiece],
@@ -200,6 +201,8 @@ impl TimeGrid {
             [0.0, 0.0]
         };
         let r2 = r * r;
+        let slope = if len > 0.0 { (tb - ta) / len } else { 0.0 };
+        let t_least = ta.min(tb);
         for y in y0..y1 {
             let cy = self.origin[1] + (y as f64 + 0.5) * cell - a[1];
             // The capsule around the segment is convex: its slice by this row of cell
@@ -239,7 +242,14 @@ impl TimeGrid {
                 .max(x0 as f64);
             let last = ((hi + 1e-6 + a[0] - self.origin[0]) / cell - 0.5).floor() + 1.0;
             let (first, last) = (first as usize, (last.max(0.0) as usize).min(x1));
+            let row = y * self.width;
             for x in first..last {
+                let k = row + x;
+                // Most cells already hold a time no later than anything this segment
+                // offers (pieces come roughly in time order): skip the square root.
+                if self.time_s[k] <= t_least {
+                    continue;
+                }
                 let cx = self.origin[0] + (x as f64 + 0.5) * cell - a[0];
                 let along = cx * u[0] + cy * u[1];
                 let h2 = cx * cx + cy * cy - along * along;
@@ -253,13 +263,7 @@ impl TimeGrid {
                     continue;
                 }
                 // Time is linear along the segment: its least value on [s1, s2] is at an end.
-                let t = if len > 0.0 {
-                    let at = |s: f64| ta + (tb - ta) * s / len;
-                    at(s1).min(at(s2))
-                } else {
-                    ta.min(tb)
-                };
-                let k = y * self.width + x;
+                let t = (ta + slope * s1).min(ta + slope * s2);
                 if t < self.time_s[k] {
                     self.time_s[k] = t;
                     self.station[k] = station;
