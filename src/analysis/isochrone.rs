@@ -111,16 +111,19 @@ impl TimeGrid {
         } else {
             100.0
         };
-        let polylines: Vec<Vec<[f64; 2]>> = pieces
-            .iter()
-            .map(|p| graph.sub_polyline(p.edge as usize, p.from_m, p.to_m))
-            .collect();
         let mut lo = [f64::INFINITY; 2];
         let mut hi = [f64::NEG_INFINITY; 2];
-        for p in polylines.iter().flatten() {
+        for piece in pieces {
+            sub_segments(graph, piece, |a, _, _, _| {
+                for k in 0..2 {
+                    lo[k] = lo[k].min(a[k]);
+                    hi[k] = hi[k].max(a[k]);
+                }
+            });
+            let end = graph.point_along(piece.edge as usize, piece.to_m);
             for k in 0..2 {
-                lo[k] = lo[k].min(p[k]);
-                hi[k] = hi[k].max(p[k]);
+                lo[k] = lo[k].min(end[k]);
+                hi[k] = hi[k].max(end[k]);
             }
         }
         if !lo[0].is_finite() {
@@ -148,8 +151,7 @@ impl TimeGrid {
             time_s: vec![f64::INFINITY; width * height],
             station: vec![NO_STATION; width * height],
         };
-        for (piece, line) in pieces.iter().zip(&polylines) {
-            let along = graph.edge_along_m(piece.edge as usize);
+        for piece in pieces {
             let span = piece.to_m - piece.from_m;
             let time_at = |a: f64| {
                 if span > 0.0 {
@@ -159,25 +161,16 @@ impl TimeGrid {
                     piece.time_from_s.min(piece.time_to_s)
                 }
             };
-            // Distances along the edge of the polyline's vertices, as sub_polyline made it.
-            let mut marks = vec![piece.from_m];
-            marks.extend(
-                along
-                    .iter()
-                    .copied()
-                    .filter(|&a| a > piece.from_m && a < piece.to_m),
-            );
-            marks.push(piece.to_m);
-            for (w, m) in line.windows(2).zip(marks.windows(2)) {
+            sub_segments(graph, piece, |a, b, along_a, along_b| {
                 grid.stamp_segment(
-                    w[0],
-                    w[1],
-                    time_at(m[0]),
-                    time_at(m[1]),
+                    a,
+                    b,
+                    time_at(along_a),
+                    time_at(along_b),
                     access_m,
                     piece.station,
                 );
-            }
+            });
         }
         grid
     }
@@ -275,22 +268,45 @@ impl TimeGrid {
     /// Cells within `limit_s` (and of `station`, when given) traced into polygons, in
     /// projected metres. Returns the polygons and the number of cells.
     pub fn band_polygons(&self, limit_s: f64, station: Option<u32>) -> (MultiPolygon<f64>, usize) {
-        let mask: Vec<bool> = self
-            .time_s
-            .iter()
-            .zip(&self.station)
-            .map(|(&t, &s)| t <= limit_s && station.is_none_or(|want| want == s))
-            .collect();
-        let cells = mask.iter().filter(|&&m| m).count();
-        let polygons = trace_mask(&mask, self.width, self.height)
+        let inside = |k: usize| {
+            self.time_s[k] <= limit_s && station.is_none_or(|want| want == self.station[k])
+        };
+        // Trace only the window holding the band's cells: bands are often much smaller
+        // than the grid.
+        let (mut x0, mut y0, mut x1, mut y1) = (usize::MAX, usize::MAX, 0, 0);
+        let mut cells = 0;
+        for y in 0..self.height {
+            for x in 0..self.width {
+                if inside(y * self.width + x) {
+                    cells += 1;
+                    x0 = x0.min(x);
+                    x1 = x1.max(x + 1);
+                    y0 = y0.min(y);
+                    y1 = y1.max(y + 1);
+                }
+            }
+        }
+        if cells == 0 {
+            return (MultiPolygon(Vec::new()), 0);
+        }
+        let (w, h) = (x1 - x0, y1 - y0);
+        let mut mask = Vec::with_capacity(w * h);
+        for y in y0..y1 {
+            mask.extend((x0..x1).map(|x| inside(y * self.width + x)));
+        }
+        let origin = [
+            self.origin[0] + x0 as f64 * self.cell_m,
+            self.origin[1] + y0 as f64 * self.cell_m,
+        ];
+        let polygons = trace_mask(&mask, w, h)
             .into_iter()
             .map(|(outer, holes)| {
                 let to_xy = |ring: Vec<[i64; 2]>| {
                     LineString::from(
                         ring.into_iter()
                             .map(|[i, j]| Coord {
-                                x: self.origin[0] + i as f64 * self.cell_m,
-                                y: self.origin[1] + j as f64 * self.cell_m,
+                                x: origin[0] + i as f64 * self.cell_m,
+                                y: origin[1] + j as f64 * self.cell_m,
                             })
                             .collect::<Vec<_>>(),
                     )
@@ -300,6 +316,28 @@ impl TimeGrid {
             .collect();
         (MultiPolygon(polygons), cells)
     }
+}
+
+/// Calls `f(a, b, along_a, along_b)` for each straight part of a reached piece, in
+/// projected metres and metres along its edge.
+fn sub_segments(
+    graph: &RoadGraph,
+    piece: &ReachedPiece,
+    mut f: impl FnMut([f64; 2], [f64; 2], f64, f64),
+) {
+    let e = piece.edge as usize;
+    let along = graph.edge_along_m(e);
+    let xy = graph.edge_xy(e);
+    let first = along.partition_point(|&a| a <= piece.from_m);
+    let mut prev = (graph.point_along(e, piece.from_m), piece.from_m);
+    for i in first..along.len() {
+        if along[i] >= piece.to_m {
+            break;
+        }
+        f(prev.0, xy[i], prev.1, along[i]);
+        prev = (xy[i], along[i]);
+    }
+    f(prev.0, graph.point_along(e, piece.to_m), prev.1, piece.to_m);
 }
 
 /// A ring of grid corners.
