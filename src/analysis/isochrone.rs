@@ -111,20 +111,29 @@ impl TimeGrid {
         } else {
             100.0
         };
+        // One pass over the pieces (their edges lie scattered in memory) into a flat list
+        // of straight segments with their end times.
+        let mut segments: Vec<([f64; 2], [f64; 2], f64, f64, u32)> =
+            Vec::with_capacity(pieces.len() * 2);
         let mut lo = [f64::INFINITY; 2];
         let mut hi = [f64::NEG_INFINITY; 2];
         for piece in pieces {
-            sub_segments(graph, piece, |a, _, _, _| {
-                for k in 0..2 {
-                    lo[k] = lo[k].min(a[k]);
-                    hi[k] = hi[k].max(a[k]);
+            let span = piece.to_m - piece.from_m;
+            let time_at = |a: f64| {
+                if span > 0.0 {
+                    piece.time_from_s
+                        + (a - piece.from_m) / span * (piece.time_to_s - piece.time_from_s)
+                } else {
+                    piece.time_from_s.min(piece.time_to_s)
                 }
+            };
+            sub_segments(graph, piece, |a, b, along_a, along_b| {
+                for k in 0..2 {
+                    lo[k] = lo[k].min(a[k]).min(b[k]);
+                    hi[k] = hi[k].max(a[k]).max(b[k]);
+                }
+                segments.push((a, b, time_at(along_a), time_at(along_b), piece.station));
             });
-            let end = graph.point_along(piece.edge as usize, piece.to_m);
-            for k in 0..2 {
-                lo[k] = lo[k].min(end[k]);
-                hi[k] = hi[k].max(end[k]);
-            }
         }
         if !lo[0].is_finite() {
             return TimeGrid {
@@ -151,26 +160,8 @@ impl TimeGrid {
             time_s: vec![f64::INFINITY; width * height],
             station: vec![NO_STATION; width * height],
         };
-        for piece in pieces {
-            let span = piece.to_m - piece.from_m;
-            let time_at = |a: f64| {
-                if span > 0.0 {
-                    piece.time_from_s
-                        + (a - piece.from_m) / span * (piece.time_to_s - piece.time_from_s)
-                } else {
-                    piece.time_from_s.min(piece.time_to_s)
-                }
-            };
-            sub_segments(graph, piece, |a, b, along_a, along_b| {
-                grid.stamp_segment(
-                    a,
-                    b,
-                    time_at(along_a),
-                    time_at(along_b),
-                    access_m,
-                    piece.station,
-                );
-            });
+        for (a, b, ta, tb, station) in segments {
+            grid.stamp_segment(a, b, ta, tb, access_m, station);
         }
         grid
     }
