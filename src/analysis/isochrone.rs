@@ -113,8 +113,7 @@ impl TimeGrid {
         };
         // One pass over the pieces (their edges lie scattered in memory) into a flat list
         // of straight segments with their end times.
-        let mut segments: Vec<([f64; 2], [f64; 2], f64, f64, u32)> =
-            Vec::with_capacity(pieces.len() * 2);
+        let mut segments: Vec<TimedSegment> = Vec::with_capacity(pieces.len() * 2);
         let mut lo = [f64::INFINITY; 2];
         let mut hi = [f64::NEG_INFINITY; 2];
         for piece in pieces {
@@ -308,6 +307,9 @@ impl TimeGrid {
         (MultiPolygon(polygons), cells)
     }
 }
+
+/// A straight stretch of reached road: ends (projected metres), their times, station.
+type TimedSegment = ([f64; 2], [f64; 2], f64, f64, u32);
 
 /// Calls `f(a, b, along_a, along_b)` for each straight part of a reached piece, in
 /// projected metres and metres along its edge.
