@@ -46,8 +46,9 @@ pub struct IsochroneArgs {
     /// per-station (overlapping areas).
     #[arg(long, default_value = "dissolve")]
     pub mode: String,
-    /// Closed roads: polygons close every road touching them; features with a `road_id`
-    /// property close the road feature with that `id`.
+    /// Closed roads: a GeoJSON file whose polygons close every road touching them and whose
+    /// features with a `road_id` property close the road with that `id`; or a JSON array
+    /// of road ids.
     #[arg(long)]
     pub closures: Option<PathBuf>,
     /// Also write every graph node reached within the largest band, with `time_s` and
@@ -125,6 +126,11 @@ fn closures_from(layer: &Layer, roads: &Layer) -> Closures {
             ids.insert(id);
         }
     }
+    closures_for_ids(&ids, roads, closures)
+}
+
+/// Adds the road features whose `id` is in `ids` to `closures`.
+fn closures_for_ids(ids: &HashSet<String>, roads: &Layer, mut closures: Closures) -> Closures {
     for row in 0..roads.len() {
         if label(roads.attributes.get(row, "id")).is_some_and(|id| ids.contains(&id)) {
             closures.features.insert(row);
@@ -194,8 +200,19 @@ fn run(args: &IsochroneArgs) -> Result<Vec<String>, String> {
         .map_err(|e| format!("{}: {e}", args.roads.display()))?;
     warnings.extend(graph_warnings);
     if let Some(path) = &args.closures {
-        let layer = load(path, &mut warnings)?;
-        let closures = closures_from(&layer, &roads);
+        let id_list = std::fs::read_to_string(path)
+            .ok()
+            .and_then(|text| serde_json::from_str::<Vec<Json>>(&text).ok());
+        let closures = match id_list {
+            Some(ids) => {
+                let ids: HashSet<String> = ids
+                    .iter()
+                    .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_string))
+                    .collect();
+                closures_for_ids(&ids, &roads, Closures::default())
+            }
+            None => closures_from(&load(path, &mut warnings)?, &roads),
+        };
         let closed = graph.set_closures(&closures);
         if closed == 0 {
             warnings.push(format!("{}: closes no road", path.display()));
@@ -355,6 +372,44 @@ mod tests {
 
         a.mode = "sideways".into();
         assert_ne!(run_isochrones(&a), 0);
+    }
+
+    #[test]
+    fn closures_by_road_id_and_polygon_are_honoured() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut a = args(dir.path(), ROADS, STATIONS);
+        let closures = dir.path().join("closures.geojson");
+        let count_nodes = |a: &IsochroneArgs| {
+            let nodes: Json = serde_json::from_str(
+                &std::fs::read_to_string(a.reached_out.as_ref().unwrap()).unwrap(),
+            )
+            .unwrap();
+            nodes["features"].as_array().unwrap().len()
+        };
+        // R2 closed by id: its two far ends are no longer reached.
+        std::fs::write(&closures, r#"["R2"]"#).unwrap();
+        a.closures = Some(closures.clone());
+        assert_eq!(run_isochrones(&a), 0);
+        assert_eq!(count_nodes(&a), 3);
+        // A polygon over R1 east of the junction: the east end is not reached.
+        std::fs::write(
+            &closures,
+            r#"{"type":"FeatureCollection","features":[
+            {"type":"Feature","properties":{},"geometry":{"type":"Polygon","coordinates":
+            [[[117.914,36.799],[117.916,36.799],[117.916,36.801],[117.914,36.801],[117.914,36.799]]]}}]}"#,
+        )
+        .unwrap();
+        assert_eq!(run_isochrones(&a), 0);
+        assert_eq!(count_nodes(&a), 4);
+        // The same by a road_id property on any feature.
+        std::fs::write(
+            &closures,
+            r#"{"type":"FeatureCollection","features":[
+            {"type":"Feature","properties":{"road_id":"R2"},"geometry":{"type":"Point","coordinates":[0,0]}}]}"#,
+        )
+        .unwrap();
+        assert_eq!(run_isochrones(&a), 0);
+        assert_eq!(count_nodes(&a), 3);
     }
 
     #[test]
