@@ -44,8 +44,12 @@ impl Default for SpeedTable {
 }
 
 impl SpeedTable {
-    /// The shipped emergency-vehicle table (`speeds_default.json`; reasoning on
-    /// [`DEFAULT_SPEEDS_JSON`]).
+    /// The shipped fire-engine table (`src/analysis/speeds_default.json`): planning
+    /// speeds for fire engines are not standardised, and Chinese practice plans with about
+    /// 30-35 km/h in town (DOMAIN.md), well under the peacetime limits generic routers use.
+    /// Main roads sit near that figure (primary 40, secondary 35, tertiary 30); motorways
+    /// and trunk roads run faster (60, 50) being grade-separated; residential (25) and
+    /// service (15) roads are slowed by parked cars and narrow lanes; unknown classes 20.
     pub fn emergency_default() -> Self {
         Self::from_json(DEFAULT_SPEEDS_JSON).unwrap_or(SpeedTable {
             speeds: HashMap::new(),
