@@ -802,6 +802,47 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn vertices_merge_within_half_a_metre_across_cell_borders() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
+        let mut snapper = VertexSnapper::new(16);
+        let mut points: Vec<[f64; 2]> = Vec::new();
+        for _ in 0..3000 {
+            // Half the points land within 0.6 m of an earlier one, in any direction.
+            let q = match points.len() {
+                n if n > 0 && rng.random_bool(0.5) => {
+                    let p = points[rng.random_range(0..n)];
+                    let angle: f64 = rng.random_range(0.0..std::f64::consts::TAU);
+                    let d = rng.random_range(0.0..0.6);
+                    [p[0] + d * angle.cos(), p[1] + d * angle.sin()]
+                }
+                _ => [rng.random_range(-30.0..30.0), rng.random_range(-30.0..30.0)],
+            };
+            points.push(q);
+            // Brute force: is any existing cluster within the tolerance?
+            let existing = snapper.cluster_xy.len();
+            let any_near = snapper
+                .cluster_xy
+                .iter()
+                .any(|c| (c[0] - q[0]).hypot(c[1] - q[1]) <= NODE_TOLERANCE_M);
+            let id = snapper.cluster_of(q) as usize;
+            if any_near {
+                assert!(id < existing, "a cluster within 0.5 m was missed");
+                let c = snapper.cluster_xy[id];
+                assert!((c[0] - q[0]).hypot(c[1] - q[1]) <= NODE_TOLERANCE_M);
+            } else {
+                assert_eq!(id, existing);
+            }
+        }
+        let mut snapper = VertexSnapper::new(16);
+        for k in 0..500 {
+            // Points on a line 0.6 m apart never merge.
+            let p = [k as f64 * 0.6 - 150.0, 0.37];
+            assert_eq!(snapper.cluster_of(p), k);
+        }
+    }
+
+    #[test]
     fn oneway_values_give_arcs_one_way() {
         let d = deg(100.0);
         let l = layer(&[
