@@ -87,7 +87,7 @@ pub struct TimeGrid {
     pub width: usize,
     pub height: usize,
     /// Row-major (row = y), infinite when no reached road is within reach.
-    pub time_s: Vec<f64>,
+    pub time_s: Vec<f32>,
     pub station: Vec<u32>,
 }
 
@@ -156,7 +156,7 @@ impl TimeGrid {
             cell_m,
             width,
             height,
-            time_s: vec![f64::INFINITY; width * height],
+            time_s: vec![f32::INFINITY; width * height],
             station: vec![NO_STATION; width * height],
         };
         for (a, b, ta, tb, station) in segments {
@@ -186,6 +186,7 @@ impl TimeGrid {
         let r2 = r * r;
         let slope = if len > 0.0 { (tb - ta) / len } else { 0.0 };
         let t_least = ta.min(tb);
+        let t_least_f32 = t_least as f32;
         for y in y0..y1 {
             let cy = self.origin[1] + (y as f64 + 0.5) * cell - a[1];
             // The capsule around the segment is convex: its slice by this row of cell
@@ -230,7 +231,7 @@ impl TimeGrid {
                 let k = row + x;
                 // Most cells already hold a time no later than anything this segment
                 // offers (pieces come roughly in time order): skip the square root.
-                if self.time_s[k] <= t_least {
+                if self.time_s[k] <= t_least_f32 {
                     continue;
                 }
                 let cx = self.origin[0] + (x as f64 + 0.5) * cell - a[0];
@@ -247,6 +248,9 @@ impl TimeGrid {
                 }
                 // Time is linear along the segment: its least value on [s1, s2] is at an end.
                 let t = (ta + slope * s1).min(ta + slope * s2);
+                // f32 keeps the grid small (it is swept many times); its rounding at
+                // 1000 s is about 0.1 ms, a centimetre of road.
+                let t = t as f32;
                 if t < self.time_s[k] {
                     self.time_s[k] = t;
                     self.station[k] = station;
@@ -259,7 +263,8 @@ impl TimeGrid {
     /// projected metres. Returns the polygons and the number of cells.
     pub fn band_polygons(&self, limit_s: f64, station: Option<u32>) -> (MultiPolygon<f64>, usize) {
         let inside = |k: usize| {
-            self.time_s[k] <= limit_s && station.is_none_or(|want| want == self.station[k])
+            f64::from(self.time_s[k]) <= limit_s
+                && station.is_none_or(|want| want == self.station[k])
         };
         // Trace only the window holding the band's cells: bands are often much smaller
         // than the grid.
