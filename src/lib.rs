@@ -4,6 +4,8 @@
 //! or rfd; `app`, `ui` and `map` sit on top of it. `ARCHITECTURE.md` has the code map.
 #![deny(clippy::unwrap_used)]
 
+// Drive-time engine: road graph, multi-station reach, response-area polygons.
+pub mod analysis;
 // Application state, commands and background loading (no drawing).
 pub mod app;
 // Headless command-line commands (`onemap inspect`).

@@ -49,16 +49,23 @@ enum Commands {
         #[arg(required = true)]
         paths: Vec<PathBuf>,
     },
+    /// Drive-time response areas from stations over a road network, as GeoJSON bands.
+    Isochrones(onemap::cli::isochrones::IsochroneArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Some(Commands::Inspect { paths }) => {
-            ExitCode::from(onemap::cli::inspect::run_inspect(&paths).clamp(0, 255) as u8)
+        Some(Commands::Inspect { paths }) => exit_code(onemap::cli::inspect::run_inspect(&paths)),
+        Some(Commands::Isochrones(args)) => {
+            exit_code(onemap::cli::isochrones::run_isochrones(&args))
         }
         None => run_window(cli.files, cli.view),
     }
+}
+
+fn exit_code(code: i32) -> ExitCode {
+    ExitCode::from(code.clamp(0, 255) as u8)
 }
 
 fn run_window(files: Vec<PathBuf>, view: Option<(f64, f64, f64)>) -> ExitCode {

@@ -2,5 +2,7 @@
 
 /// `onemap inspect PATH...`.
 pub mod inspect;
+/// `onemap isochrones`: drive-time response areas as GeoJSON.
+pub mod isochrones;
 
 pub use inspect::run_inspect;
