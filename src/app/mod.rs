@@ -523,7 +523,7 @@ fn draw_rank(kind: LayerKind, render: &RenderCache) -> u8 {
     match render.features.first() {
         Some(PreparedGeometry::Polygons(_)) => 2,
         Some(PreparedGeometry::Lines(_)) => 4,
-        Some(PreparedGeometry::Points(_)) => 8,
+        Some(PreparedGeometry::Point(_) | PreparedGeometry::Points(_)) => 8,
         _ => 6,
     }
 }

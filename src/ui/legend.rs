@@ -12,7 +12,7 @@ pub fn show(ui: &mut Ui, state: &AppState) {
     ui.heading(lang.pick("图例", "Legend"));
     for layer in state.layers.iter().rev().filter(|l| l.visible) {
         let geometry = match layer.render.features.first() {
-            Some(PreparedGeometry::Points(_)) => Shape::Point,
+            Some(PreparedGeometry::Point(_) | PreparedGeometry::Points(_)) => Shape::Point,
             Some(PreparedGeometry::Lines(_)) => Shape::Line,
             _ => Shape::Area,
         };
