@@ -85,6 +85,28 @@ fn synthetic(kind: LayerKind, n: usize, seed: u64) -> Layer {
     layer
 }
 
+/// Every layer's shapes for one frame, bottom layer first, as the map view builds them.
+fn frame_shapes(layers: &[Prepared], view: &ViewTransform) -> (Vec<egui::Shape>, usize) {
+    let mut shapes = Vec::new();
+    let mut labels = Vec::new();
+    for l in layers {
+        layer_shapes(
+            view,
+            &LayerDraw {
+                layer: &l.layer,
+                index: &l.index,
+                cache: &l.cache,
+                style: &l.style,
+                classes: &l.classes,
+                highlighted: &[],
+            },
+            &mut shapes,
+            &mut labels,
+        );
+    }
+    (shapes, labels.len())
+}
+
 fn bench_frame(c: &mut Criterion) {
     let data = std::env::var_os("ONEMAP_BENCH_DATA").map(PathBuf::from);
     let load = |name: &str, kind: LayerKind, n: usize, seed: u64| {
@@ -107,24 +129,8 @@ fn bench_frame(c: &mut Criterion) {
     let view = ViewTransform::centered(117.87, 36.80, 11.5, clip);
     c.bench_function("frame_shapes_100k_points_10k_polys_10k_lines", |b| {
         b.iter(|| {
-            let mut shapes = Vec::new();
-            let mut labels = Vec::new();
-            for l in &layers {
-                layer_shapes(
-                    &view,
-                    &LayerDraw {
-                        layer: &l.layer,
-                        index: &l.index,
-                        cache: &l.cache,
-                        style: &l.style,
-                        classes: &l.classes,
-                        highlighted: &[],
-                    },
-                    &mut shapes,
-                    &mut labels,
-                );
-            }
-            black_box((shapes.len(), labels.len()))
+            let (shapes, labels) = frame_shapes(&layers, &view);
+            black_box((shapes.len(), labels))
         })
     });
     bench_tessellation(c, &layers, &view);
@@ -133,23 +139,7 @@ fn bench_frame(c: &mut Criterion) {
 /// What egui does with those shapes afterwards on the CPU: tessellation into triangles.
 /// Reported beside the shape building so the whole CPU cost of a frame is visible.
 fn bench_tessellation(c: &mut Criterion, layers: &[Prepared], view: &ViewTransform) {
-    let mut shapes = Vec::new();
-    let mut labels = Vec::new();
-    for l in layers {
-        layer_shapes(
-            view,
-            &LayerDraw {
-                layer: &l.layer,
-                index: &l.index,
-                cache: &l.cache,
-                style: &l.style,
-                classes: &l.classes,
-                highlighted: &[],
-            },
-            &mut shapes,
-            &mut labels,
-        );
-    }
+    let (shapes, _) = frame_shapes(layers, view);
     let clipped: Vec<egui::epaint::ClippedShape> = shapes
         .into_iter()
         .map(|shape| egui::epaint::ClippedShape::new(view.clip, shape))
