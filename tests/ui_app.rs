@@ -130,7 +130,7 @@ fn search_finds_by_attribute_and_highlights() {
         vec![fixture("fire_stations_small.geojson")],
         Lang::En,
     ));
-    let input = h.get_by_role(egui::accesskit::Role::TextInput);
+    let input = h.get_by_role_and_label(egui::accesskit::Role::TextInput, "Search");
     input.focus();
     input.type_text("二站");
     h.run_steps(2);
@@ -222,4 +222,47 @@ fn dropping_a_file_on_the_window_opens_it() {
     h.state_mut().state.wait_for_loads();
     h.run_steps(2);
     assert_eq!(h.state().state.layers.len(), 1);
+}
+
+#[test]
+fn response_areas_appear_and_shrink_when_a_station_is_busy() {
+    let settings = Settings {
+        lang: Lang::En,
+        ..Settings::default()
+    };
+    let mut app = OneMapApp::with_settings(&egui::Context::default(), settings, vec![]);
+    app.state.wait_for_loads();
+    let mut h = harness(app);
+    h.get_by_label("Compute response areas").click();
+    h.run_steps(2);
+    let id = h
+        .state()
+        .state
+        .response_layer
+        .expect("a response-area layer");
+    let areas = h.state().state.layer(id).unwrap();
+    assert_eq!(areas.layer.len(), 4, "one feature per default band");
+    let five_before = h
+        .state()
+        .state
+        .response_bands
+        .iter()
+        .find(|(m, _)| *m == 5.0)
+        .unwrap()
+        .1;
+    assert!(five_before > 0.0);
+    let station = h.state().state.station_ids()[0].clone();
+    h.get_by_role_and_label(egui::accesskit::Role::CheckBox, &station)
+        .click();
+    h.run_steps(2);
+    let five_after = h
+        .state()
+        .state
+        .response_bands
+        .iter()
+        .find(|(m, _)| *m == 5.0)
+        .unwrap()
+        .1;
+    assert!(five_after < five_before, "{five_after} < {five_before}");
+    assert_eq!(h.state().state.responding.len(), 4);
 }

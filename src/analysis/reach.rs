@@ -5,11 +5,12 @@
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
-use geo::{Coord, Distance, Haversine, Point};
+use geo::{Centroid, Coord, Distance, Geometry, Haversine, Point};
 use rstar::RTree;
 use rstar::primitives::{GeomWithData, Line};
 
 use super::road_graph::RoadGraph;
+use crate::model::{Layer, ValueRef};
 
 /// No station reaches this node.
 pub const NO_STATION: u32 = u32::MAX;
@@ -354,6 +355,59 @@ impl Reach {
             }
         }
         out
+    }
+}
+
+/// A value as an identifier: null and blank text give None.
+pub fn label(v: ValueRef<'_>) -> Option<String> {
+    match v {
+        ValueRef::Null => None,
+        ValueRef::Text(s) if s.trim().is_empty() => None,
+        ValueRef::Text(s) => Some(s.to_string()),
+        other => Some(other.to_string()),
+    }
+}
+
+/// Every station of a layer with the row it came from; features with no position are
+/// left out.
+pub fn stations_from_layer(layer: &Layer) -> Vec<(usize, Station)> {
+    layer
+        .geometries
+        .iter()
+        .enumerate()
+        .filter_map(|(row, g)| {
+            let position = station_position(g)?;
+            Some((
+                row,
+                Station {
+                    id: station_id(layer, row),
+                    position,
+                },
+            ))
+        })
+        .collect()
+}
+
+/// Station id: `id`, else `name`, else the feature index in the file.
+pub fn station_id(layer: &Layer, row: usize) -> String {
+    label(layer.attributes.get(row, "id"))
+        .or_else(|| label(layer.attributes.get(row, "name")))
+        .unwrap_or_else(|| {
+            layer
+                .source_index
+                .get(row)
+                .copied()
+                .unwrap_or(row as u32)
+                .to_string()
+        })
+}
+
+/// Where a station feature stands: the point, the first of a multipoint, else the centroid.
+pub fn station_position(g: &Geometry<f64>) -> Option<Coord<f64>> {
+    match g {
+        Geometry::Point(p) => Some(p.0),
+        Geometry::MultiPoint(mp) => mp.0.first().map(|p| p.0),
+        other => other.centroid().map(|p| p.0),
     }
 }
 

@@ -3,6 +3,7 @@
 //! [`AppState::apply`] carries out.
 
 pub mod loading;
+pub mod response;
 pub mod search;
 
 use std::path::{Path, PathBuf};
@@ -147,6 +148,13 @@ pub enum Command {
     SetShowLabels(bool),
     CancelLoads,
     DismissNotices,
+    /// Computes drive-time response areas from the loaded fire stations over the loaded roads.
+    ComputeResponseAreas,
+    /// Marks a station (by id) busy or available; areas on the map follow.
+    SetStationBusy(String, bool),
+    SetResponseBands(Vec<f64>),
+    SetResponseMode(crate::analysis::isochrone::AreaMode),
+    SetTurnout(f64),
 }
 
 /// Where the map should move to, taken by the map view on its next frame.
@@ -171,6 +179,11 @@ pub struct AppState {
     pub highlighted: Option<FeatureRef>,
     pub notices: Vec<Notice>,
     pub view_request: Option<ViewRequest>,
+    pub response: response::ResponseSettings,
+    /// The layer holding the last computed response areas, and its band summary.
+    pub response_layer: Option<LayerId>,
+    pub response_bands: Vec<(f64, f64)>,
+    pub responding: Vec<String>,
     /// The egui context, to wake the UI when a background load finishes (None in tests
     /// that drive the state directly).
     pub repaint: Option<egui::Context>,
@@ -190,6 +203,10 @@ impl AppState {
             highlighted: None,
             notices: Vec::new(),
             view_request: None,
+            response: response::ResponseSettings::default(),
+            response_layer: None,
+            response_bands: Vec::new(),
+            responding: Vec::new(),
             repaint,
         }
     }
@@ -497,6 +514,109 @@ impl AppState {
                 }
             }
             Command::DismissNotices => self.notices.clear(),
+            Command::ComputeResponseAreas => self.compute_response_areas(),
+            Command::SetStationBusy(id, busy) => {
+                if busy {
+                    self.response.busy.insert(id);
+                } else {
+                    self.response.busy.remove(&id);
+                }
+                self.refresh_response_areas();
+            }
+            Command::SetResponseBands(bands) => {
+                if !bands.is_empty() {
+                    self.response.options.bands_min = bands;
+                    self.refresh_response_areas();
+                }
+            }
+            Command::SetResponseMode(mode) => {
+                self.response.options.mode = mode;
+                self.refresh_response_areas();
+            }
+            Command::SetTurnout(seconds) => {
+                if seconds.is_finite() && seconds >= 0.0 {
+                    self.response.options.turnout_s = seconds;
+                    self.refresh_response_areas();
+                }
+            }
+        }
+    }
+
+    /// Fire stations of every fire-station layer, with their ids, for the busy list.
+    pub fn station_ids(&self) -> Vec<String> {
+        self.layers
+            .iter()
+            .filter(|l| l.layer.kind == LayerKind::FireStation)
+            .flat_map(|l| response::stations_of(&l.layer))
+            .collect()
+    }
+
+    /// Recomputes the areas when some are on the map, so edits show at once.
+    fn refresh_response_areas(&mut self) {
+        if self
+            .response_layer
+            .is_some_and(|id| self.layer(id).is_some())
+        {
+            self.compute_response_areas();
+        }
+    }
+
+    fn compute_response_areas(&mut self) {
+        let roads: Vec<&Layer> = self
+            .layers
+            .iter()
+            .filter(|l| l.layer.kind == LayerKind::Road)
+            .map(|l| &l.layer)
+            .collect();
+        let stations: Vec<&Layer> = self
+            .layers
+            .iter()
+            .filter(|l| l.layer.kind == LayerKind::FireStation)
+            .map(|l| &l.layer)
+            .collect();
+        let lang = self.lang();
+        match response::compute(&roads, &stations, &self.response) {
+            Err(e) => {
+                self.notices.push(Notice {
+                    text: format!("{}: {e}", lang.pick("无法计算响应区", "No response areas")),
+                    is_error: true,
+                });
+            }
+            Ok(result) => {
+                for w in &result.warnings {
+                    self.notices.push(Notice {
+                        text: w.clone(),
+                        is_error: false,
+                    });
+                }
+                self.response_bands = result
+                    .bands
+                    .iter()
+                    .map(|b| (b.minutes, b.area_km2))
+                    .collect();
+                self.responding = result.responding;
+                let style = response::bands_style(&self.response.options.bands_min);
+                let prepared = PreparedLayer {
+                    index: LayerIndex::build(&result.layer.geometries),
+                    render: RenderCache::build(&result.layer),
+                    layer: result.layer,
+                    warnings: Vec::new(),
+                    style: Some(style),
+                    visible: true,
+                    saved_index: None,
+                    for_basemap: false,
+                };
+                match self.response_layer.and_then(|id| self.position(id)) {
+                    Some(i) => {
+                        let id = self.layers[i].id;
+                        let mut layer = MapLayer::from_prepared(id, prepared);
+                        layer.visible = self.layers[i].visible;
+                        self.layers[i] = layer;
+                        self.identified.retain(|f| f.layer != id);
+                    }
+                    None => self.response_layer = Some(self.add_layer(prepared)),
+                }
+            }
         }
     }
 }

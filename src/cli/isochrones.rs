@@ -4,14 +4,14 @@
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
-use geo::{Centroid, Coord, Geometry, MultiPolygon, Polygon};
+use geo::{Geometry, MultiPolygon, Polygon};
 use serde_json::{Value as Json, json};
 
 use crate::analysis::isochrone::{AreaMode, AreaOptions, response_areas};
-use crate::analysis::reach::{NO_STATION, SnapIndex, Station};
+use crate::analysis::reach::{NO_STATION, SnapIndex, Station, label, station_id, station_position};
 use crate::analysis::road_graph::{Closures, RoadGraph, SpeedTable};
 use crate::io::{self, Progress};
-use crate::model::{Layer, ValueRef};
+use crate::model::Layer;
 
 /// Options of `onemap isochrones`.
 #[derive(Debug, Clone, clap::Args)]
@@ -80,37 +80,6 @@ fn load(path: &Path, warnings: &mut Vec<String>) -> Result<Layer, String> {
     let loaded = io::load_path(path, &Progress::default()).map_err(|e| e.to_string())?;
     warnings.extend(loaded.warnings.iter().map(|w| w.to_string()));
     Ok(loaded.layer)
-}
-
-fn label(v: ValueRef<'_>) -> Option<String> {
-    match v {
-        ValueRef::Null => None,
-        ValueRef::Text(s) if s.trim().is_empty() => None,
-        ValueRef::Text(s) => Some(s.to_string()),
-        other => Some(other.to_string()),
-    }
-}
-
-/// Station id: `id`, else `name`, else the feature index in the file.
-fn station_id(layer: &Layer, row: usize) -> String {
-    label(layer.attributes.get(row, "id"))
-        .or_else(|| label(layer.attributes.get(row, "name")))
-        .unwrap_or_else(|| {
-            layer
-                .source_index
-                .get(row)
-                .copied()
-                .unwrap_or(row as u32)
-                .to_string()
-        })
-}
-
-fn station_position(g: &Geometry<f64>) -> Option<Coord<f64>> {
-    match g {
-        Geometry::Point(p) => Some(p.0),
-        Geometry::MultiPoint(mp) => mp.0.first().map(|p| p.0),
-        other => other.centroid().map(|p| p.0),
-    }
 }
 
 fn closures_from(layer: &Layer, roads: &Layer) -> Closures {

@@ -6,6 +6,7 @@ pub mod fonts;
 pub mod identify_panel;
 pub mod layers_panel;
 pub mod legend;
+pub mod response_panel;
 pub mod search_panel;
 pub mod window;
 

@@ -14,13 +14,15 @@ impl SearchPanel {
     pub fn show(&mut self, ui: &mut Ui, state: &AppState) -> Vec<Command> {
         let lang = state.lang();
         let mut commands = Vec::new();
-        ui.heading(lang.pick("搜索", "Search"));
+        let heading = ui.heading(lang.pick("搜索", "Search"));
         ui.horizontal(|ui| {
-            let edit = ui.add(
-                egui::TextEdit::singleline(&mut self.text)
-                    .hint_text(lang.pick("名称或任意属性", "Name or any attribute"))
-                    .desired_width(170.0),
-            );
+            let edit = ui
+                .add(
+                    egui::TextEdit::singleline(&mut self.text)
+                        .hint_text(lang.pick("名称或任意属性", "Name or any attribute"))
+                        .desired_width(170.0),
+                )
+                .labelled_by(heading.id);
             let enter = edit.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
             if enter || ui.button(lang.pick("查找", "Find")).clicked() {
                 commands.push(Command::Search(self.text.clone()));

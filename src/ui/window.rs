@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use egui::{Panel, Ui};
 
 use super::layers_panel::LayersPanel;
+use super::response_panel::ResponsePanel;
 use super::search_panel::SearchPanel;
 use super::{dialogs, identify_panel, legend};
 use crate::app::{AppState, Command, Settings, demo_dir};
@@ -23,6 +24,7 @@ pub struct OneMapApp {
     pub basemaps: Basemaps,
     layers_panel: LayersPanel,
     search_panel: SearchPanel,
+    response_panel: ResponsePanel,
 }
 
 impl OneMapApp {
@@ -67,6 +69,7 @@ impl OneMapApp {
             basemaps,
             layers_panel: LayersPanel::default(),
             search_panel: SearchPanel::default(),
+            response_panel: ResponsePanel::default(),
         }
     }
 
@@ -166,6 +169,8 @@ impl OneMapApp {
             .default_size(290.0)
             .resizable(true)
             .show(ui, |ui| {
+                commands.extend(self.response_panel.show(ui, &self.state));
+                ui.separator();
                 commands.extend(self.search_panel.show(ui, &self.state));
                 ui.separator();
                 egui::ScrollArea::vertical()
