@@ -614,7 +614,21 @@ impl AppState {
                         self.layers[i] = layer;
                         self.identified.retain(|f| f.layer != id);
                     }
-                    None => self.response_layer = Some(self.add_layer(prepared)),
+                    None => {
+                        let id = self.add_layer(prepared);
+                        // Over the roads and areas, under the point symbols: the bands are
+                        // the answer the user asked for.
+                        if let Some(from) = self.position(id) {
+                            let layer = self.layers.remove(from);
+                            let to = self
+                                .layers
+                                .iter()
+                                .position(|l| draw_rank(l.layer.kind, &l.render) >= 7)
+                                .unwrap_or(self.layers.len());
+                            self.layers.insert(to, layer);
+                        }
+                        self.response_layer = Some(id);
+                    }
                 }
             }
         }

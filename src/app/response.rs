@@ -146,12 +146,12 @@ fn bands_layer(bands: &[BandArea], stations: &[Station], mode: AreaMode) -> Laye
 /// Bands coloured from red (fastest) to blue (slowest), translucent so the map shows through.
 pub fn bands_style(bands_min: &[f64]) -> LayerStyle {
     const RAMP: [[u8; 4]; 6] = [
-        [215, 25, 28, 110],
-        [253, 174, 97, 100],
-        [255, 255, 140, 90],
-        [171, 221, 164, 90],
-        [43, 131, 186, 80],
-        [94, 60, 153, 70],
+        [215, 25, 28, 150],
+        [253, 140, 60, 130],
+        [250, 220, 60, 115],
+        [120, 200, 120, 105],
+        [43, 131, 186, 95],
+        [94, 60, 153, 85],
     ];
     let mut sorted: Vec<f64> = bands_min.to_vec();
     sorted.sort_by(f64::total_cmp);
