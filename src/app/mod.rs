@@ -287,16 +287,7 @@ impl AppState {
             }
             None => {
                 if let Some(dir) = demo_dir {
-                    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-                        .map(|entries| {
-                            entries
-                                .filter_map(|e| e.ok().map(|e| e.path()))
-                                .filter(|p| p.extension().is_some_and(|e| e == "geojson"))
-                                .collect()
-                        })
-                        .unwrap_or_default();
-                    files.sort();
-                    self.open_files(files);
+                    self.open_files(geojson_files(dir));
                 }
             }
         }
@@ -313,7 +304,7 @@ impl AppState {
         let Some(dir) = dir else {
             return;
         };
-        let Ok(entries) = std::fs::read_dir(&dir) else {
+        if !dir.is_dir() {
             self.notices.push(Notice {
                 text: format!(
                     "{}: {}",
@@ -326,19 +317,14 @@ impl AppState {
                 is_error: true,
             });
             return;
-        };
-        let mut files: Vec<PathBuf> = entries
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|e| e == "geojson"))
-            .filter(|p| {
-                let stem = p
-                    .file_stem()
-                    .map(|s| s.to_string_lossy())
-                    .unwrap_or_default();
-                BASEMAP_KINDS.contains(&LayerKind::guess_from_name(&stem))
-            })
-            .collect();
-        files.sort();
+        }
+        let files = geojson_files(&dir).into_iter().filter(|p| {
+            let stem = p
+                .file_stem()
+                .map(|s| s.to_string_lossy())
+                .unwrap_or_default();
+            BASEMAP_KINDS.contains(&LayerKind::guess_from_name(&stem))
+        });
         for path in files {
             let mut job = LoadJob::start(path, None, self.repaint.clone());
             job.for_basemap = true;
@@ -667,6 +653,20 @@ fn union_rect(a: geo::Rect<f64>, b: geo::Rect<f64>) -> geo::Rect<f64> {
         geo::coord! { x: a.min().x.min(b.min().x), y: a.min().y.min(b.min().y) },
         geo::coord! { x: a.max().x.max(b.max().x), y: a.max().y.max(b.max().y) },
     )
+}
+
+/// The GeoJSON files of a folder, sorted (unreadable folders give none).
+pub fn geojson_files(dir: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|e| e == "geojson"))
+                .collect()
+        })
+        .unwrap_or_default();
+    files.sort();
+    files
 }
 
 /// The demo district folder: next to the working directory, the executable, or the source.

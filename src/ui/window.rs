@@ -107,6 +107,16 @@ impl OneMapApp {
                         }
                         ui.close();
                     }
+                    if let Some(dir) = demo_dir()
+                        && ui
+                            .button(
+                                lang.pick("打开演示区（周村）", "Open the demo district (Zhoucun)"),
+                            )
+                            .clicked()
+                    {
+                        commands.push(Command::OpenFiles(crate::app::geojson_files(&dir)));
+                        ui.close();
+                    }
                 });
                 ui.menu_button(lang.pick("视图", "View"), |ui| {
                     let mut labels = self.state.settings.show_labels;
