@@ -332,6 +332,16 @@ impl AppState {
         }
     }
 
+    /// Keeps the status-area history bounded: the newest notices matter, and a file with
+    /// thousands of bad features must not grow it without end.
+    fn trim_notices(&mut self) {
+        const KEEP: usize = 500;
+        if self.notices.len() > KEEP {
+            let excess = self.notices.len() - KEEP;
+            self.notices.drain(..excess);
+        }
+    }
+
     /// Moves finished background loads into the layer list. Returns true when any finished.
     pub fn poll_loads(&mut self) -> bool {
         let mut finished = Vec::new();
@@ -355,6 +365,7 @@ impl AppState {
                 }),
             }
         }
+        self.trim_notices();
         if any
             && self.loads.is_empty()
             && self.view_request.is_none()
@@ -419,6 +430,11 @@ impl AppState {
 
     /// Carries out one command.
     pub fn apply(&mut self, command: Command) {
+        self.apply_one(command);
+        self.trim_notices();
+    }
+
+    fn apply_one(&mut self, command: Command) {
         match command {
             Command::OpenFiles(paths) => self.open_files(paths),
             Command::SetVisible(id, visible) => {
