@@ -143,7 +143,7 @@ impl MapView {
                 if !hits.is_empty() {
                     response
                         .clone()
-                        .on_hover_ui_at_pointer(|ui| hover_tooltip(ui, state, &hits));
+                        .on_hover_ui_at_pointer(|ui| hover_tooltip(ui, state, &hits, lang));
                 }
                 if response.clicked() {
                     commands.push(Command::Identify(geo::Point::new(lon, lat), tolerance_m));
@@ -190,8 +190,11 @@ fn highlight_for(state: &AppState, layer: u64) -> Vec<usize> {
     out
 }
 
-fn hover_tooltip(ui: &mut Ui, state: &AppState, hits: &[FeatureRef]) {
-    for hit in hits.iter().take(5) {
+/// A glance at what is under the pointer: the top feature in full-ish, the next one by
+/// name; everything else is one click away in the identify panel.
+fn hover_tooltip(ui: &mut Ui, state: &AppState, hits: &[FeatureRef], lang: Lang) {
+    const SHOWN: usize = 2;
+    for (n, hit) in hits.iter().take(SHOWN).enumerate() {
         if let Some(l) = state.layer(hit.layer) {
             ui.label(
                 egui::RichText::new(format!(
@@ -201,13 +204,19 @@ fn hover_tooltip(ui: &mut Ui, state: &AppState, hits: &[FeatureRef]) {
                 ))
                 .strong(),
             );
-            for (field, value) in l.layer.attributes.row(hit.feature).take(4) {
-                ui.label(format!("{field}: {value}"));
+            if n == 0 {
+                for (field, value) in l.layer.attributes.row(hit.feature).take(4) {
+                    ui.label(format!("{field}: {value}"));
+                }
             }
         }
     }
-    if hits.len() > 5 {
-        ui.label(format!("… +{}", hits.len() - 5));
+    if hits.len() > SHOWN {
+        ui.label(format!(
+            "… +{} {}",
+            hits.len() - SHOWN,
+            lang.pick("（单击查看全部）", "(click to see all)")
+        ));
     }
 }
 
