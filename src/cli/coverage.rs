@@ -242,4 +242,33 @@ mod tests {
         args.layers = vec![demo("no_such_layer.geojson")];
         assert!(report(&args, &mut Vec::new()).is_err());
     }
+
+    #[test]
+    fn command_line_parses_with_defaults_and_repeated_layers() {
+        use clap::{Args, FromArgMatches};
+        let command = CoverageArgs::augment_args(clap::Command::new("coverage"));
+        command.clone().debug_assert();
+        let matches = command
+            .try_get_matches_from([
+                "coverage",
+                "--roads",
+                "r.geojson",
+                "--stations",
+                "s.geojson",
+                "--layer",
+                "a.geojson",
+                "--layer",
+                "b.geojson",
+                "--demand",
+                "p.geojson",
+            ])
+            .unwrap();
+        let args = CoverageArgs::from_arg_matches(&matches).unwrap();
+        assert_eq!(args.minutes, 5.0);
+        assert_eq!(args.weight, "population");
+        assert_eq!(args.layers.len(), 2);
+        assert_eq!(args.graph.turnout_s, 60.0);
+        assert_eq!(args.graph.max_snap_m, 500.0);
+        assert!(args.area.is_none());
+    }
 }
