@@ -1,0 +1,508 @@
+//! Coverage report for one response band: covered area and per-station districts, covered
+//! share of a built-up area, of weighted demand, and of each chosen layer's features.
+//!
+//! Every test is made in the graph's local metric projection against the band's polygons
+//! (the same cells the isochrone output draws), so the report agrees with the map exactly.
+//! A point (or a demand cell's centroid) counts when it intersects the covered polygons;
+//! a line or polygon feature counts when any part of it does.
+
+use geo::{
+    Area, BooleanOps, Centroid, Coord, Geometry, Intersects, MapCoords, MultiPolygon, Polygon,
+};
+
+use crate::analysis::isochrone::TimeGrid;
+use crate::analysis::reach::{Snap, reach, station_id};
+use crate::analysis::road_graph::RoadGraph;
+use crate::model::Layer;
+
+/// GB 51080: a station's district should not exceed 7 km² (standard stations).
+pub const DISTRICT_STANDARD_KM2: f64 = 7.0;
+/// GB 51080: the upper limit of a district where the terrain allows larger ones, km².
+pub const DISTRICT_LIMIT_KM2: f64 = 15.0;
+
+/// Options of a coverage report.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CoverageOptions {
+    /// The band, minutes, turnout included (default 5).
+    pub minutes: f64,
+    /// Turnout time, seconds (default 60).
+    pub turnout_s: f64,
+    /// How far from a reached road a place counts as covered, metres (default 100).
+    pub access_m: f64,
+    /// Grid cell size, metres (default 25).
+    pub cell_m: f64,
+}
+
+impl Default for CoverageOptions {
+    fn default() -> Self {
+        CoverageOptions {
+            minutes: 5.0,
+            turnout_s: 60.0,
+            access_m: 100.0,
+            cell_m: 25.0,
+        }
+    }
+}
+
+/// One station's district: the covered cells it reaches first (split mode).
+#[derive(Debug, Clone, PartialEq)]
+pub struct StationDistrict {
+    /// Station index (into the snaps given).
+    pub station: u32,
+    pub area_km2: f64,
+    /// Larger than 7 km² (the GB 51080 standard).
+    pub over_standard: bool,
+    /// Larger than 15 km² (the GB 51080 upper limit).
+    pub over_limit: bool,
+}
+
+/// The covered area of one band, in projected metres and in lon/lat.
+#[derive(Debug, Clone)]
+pub struct CoveredArea {
+    pub minutes: f64,
+    /// The dissolved band in the graph's local projection (metres).
+    pub projected: MultiPolygon<f64>,
+    /// The same polygons in lon/lat.
+    pub lonlat: MultiPolygon<f64>,
+    /// Covered cells times the cell area, km².
+    pub area_km2: f64,
+    /// One district per snapped station, in station order; districts of stations that reach
+    /// no cell first have zero area. They sum to `area_km2` exactly.
+    pub districts: Vec<StationDistrict>,
+}
+
+/// A covered share: `covered` of `total`; `share` is None when `total` is zero.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Share {
+    pub covered: f64,
+    pub total: f64,
+    pub share: Option<f64>,
+}
+
+impl Share {
+    fn new(covered: f64, total: f64) -> Share {
+        let share = (total > 0.0).then(|| (covered / total).clamp(0.0, 1.0));
+        Share {
+            covered,
+            total,
+            share,
+        }
+    }
+}
+
+/// Feature coverage of one layer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LayerCoverage {
+    pub name: String,
+    pub covered: usize,
+    /// Features with a geometry.
+    pub total: usize,
+    /// Ids of the uncovered features: `id`, else `name`, else the feature index (as
+    /// `reach::station_id`).
+    pub uncovered: Vec<String>,
+}
+
+/// The covered area of the band `options.minutes` for the snapped stations, and each
+/// station's district (each cell assigned to its fastest station).
+pub fn covered_area(
+    graph: &RoadGraph,
+    snaps: &[Option<Snap>],
+    options: &CoverageOptions,
+) -> CoveredArea {
+    let limit_s = if options.minutes.is_finite() {
+        options.minutes.max(0.0) * 60.0
+    } else {
+        0.0
+    };
+    let reached = reach(graph, snaps, options.turnout_s, limit_s);
+    let grid = TimeGrid::from_pieces(
+        graph,
+        &reached.pieces(graph),
+        options.access_m,
+        options.cell_m,
+    );
+    let (projected, cells) = grid.band_polygons(limit_s, None);
+    let cell_km2 = grid.cell_m * grid.cell_m / 1e6;
+    let mut per_station = vec![0usize; snaps.len()];
+    for (t, s) in grid.time_s.iter().zip(&grid.station) {
+        if f64::from(*t) <= limit_s
+            && let Some(count) = per_station.get_mut(*s as usize)
+        {
+            *count += 1;
+        }
+    }
+    let districts = snaps
+        .iter()
+        .enumerate()
+        .filter(|(_, snap)| snap.is_some())
+        .map(|(s, _)| {
+            let area_km2 = per_station[s] as f64 * cell_km2;
+            StationDistrict {
+                station: s as u32,
+                area_km2,
+                over_standard: area_km2 > DISTRICT_STANDARD_KM2,
+                over_limit: area_km2 > DISTRICT_LIMIT_KM2,
+            }
+        })
+        .collect();
+    let lonlat = to_lonlat(graph, &projected);
+    CoveredArea {
+        minutes: options.minutes,
+        projected,
+        lonlat,
+        area_km2: cells as f64 * cell_km2,
+        districts,
+    }
+}
+
+fn to_lonlat(graph: &RoadGraph, mp: &MultiPolygon<f64>) -> MultiPolygon<f64> {
+    mp.map_coords(|c| graph.projection.inverse([c.x, c.y]))
+}
+
+fn project(graph: &RoadGraph, g: &Geometry<f64>) -> Geometry<f64> {
+    g.map_coords(|c| {
+        let [x, y] = graph.projection.forward(c);
+        Coord { x, y }
+    })
+}
+
+/// Covered share of the polygons of `layer` (built-up area), in km² of the local
+/// projection. Overlapping polygons are merged first so no place counts twice; other
+/// geometry types are ignored.
+pub fn area_share(graph: &RoadGraph, covered: &CoveredArea, layer: &Layer) -> Share {
+    let mut polygons: Vec<Polygon<f64>> = Vec::new();
+    for g in &layer.geometries {
+        match project(graph, g) {
+            Geometry::Polygon(p) => polygons.push(p),
+            Geometry::MultiPolygon(mp) => polygons.extend(mp.0),
+            _ => {}
+        }
+    }
+    let merged = polygons
+        .into_iter()
+        .fold(MultiPolygon::<f64>(Vec::new()), |acc, p| {
+            acc.union(&MultiPolygon(vec![p]))
+        });
+    let total = merged.unsigned_area() / 1e6;
+    let inside = merged.intersection(&covered.projected).unsigned_area() / 1e6;
+    Share::new(inside.min(total), total)
+}
+
+/// Covered share of demand: each feature's `weight_field` counts when its position (a
+/// point, or the centroid of a line or polygon cell) lies in the covered area. Features
+/// with no numeric weight count as 0 and are returned as warnings (feature indexes).
+pub fn demand_share(
+    graph: &RoadGraph,
+    covered: &CoveredArea,
+    layer: &Layer,
+    weight_field: &str,
+) -> (Share, Vec<String>) {
+    let mut warnings = Vec::new();
+    let (mut inside, mut total) = (0.0, 0.0);
+    for (row, g) in layer.geometries.iter().enumerate() {
+        let index = layer.source_index.get(row).copied().unwrap_or(row as u32);
+        let Some(weight) = layer
+            .attributes
+            .get(row, weight_field)
+            .as_f64()
+            .filter(|w| w.is_finite())
+        else {
+            warnings.push(format!(
+                "feature {index}: no numeric `{weight_field}`; counted as 0"
+            ));
+            continue;
+        };
+        let position = match g {
+            Geometry::Point(p) => Some(p.0),
+            other => other.centroid().map(|p| p.0),
+        };
+        let Some(position) = position else {
+            warnings.push(format!("feature {index}: no position; not counted"));
+            continue;
+        };
+        total += weight;
+        let [x, y] = graph.projection.forward(position);
+        if covered.projected.intersects(&geo::Point::new(x, y)) {
+            inside += weight;
+        }
+    }
+    (Share::new(inside, total), warnings)
+}
+
+/// Which features of `layer` the covered area reaches: a point when it lies in the area,
+/// a line or polygon when any part of it does.
+pub fn layer_coverage(graph: &RoadGraph, covered: &CoveredArea, layer: &Layer) -> LayerCoverage {
+    let mut result = LayerCoverage {
+        name: layer.name.clone(),
+        covered: 0,
+        total: layer.len(),
+        uncovered: Vec::new(),
+    };
+    for (row, g) in layer.geometries.iter().enumerate() {
+        if project(graph, g).intersects(&covered.projected) {
+            result.covered += 1;
+        } else {
+            result.uncovered.push(station_id(layer, row));
+        }
+    }
+    result
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::analysis::isochrone::{AreaMode, AreaOptions, response_areas};
+    use crate::analysis::reach::{SnapIndex, Station};
+    use crate::analysis::road_graph::SpeedTable;
+    use crate::analysis::road_graph::tests::{deg, layer};
+    use crate::model::{AttributeTable, Value};
+    use geo::{LineString, Point, Rect};
+    use rand::{Rng, SeedableRng};
+    use rand_chacha::ChaCha8Rng;
+
+    const LON0: f64 = 117.9;
+    const LAT0: f64 = 36.8;
+
+    /// Lon/lat of a place `east` and `north` metres from the road's south end.
+    fn at(east: f64, north: f64) -> Coord<f64> {
+        Coord {
+            x: LON0 + deg(east) / LAT0.to_radians().cos(),
+            y: LAT0 + deg(north),
+        }
+    }
+
+    /// A 3 km road running north at 36 km/h (10 m/s) with stations at the given metres
+    /// north of its south end.
+    fn road_with_stations(norths: &[f64]) -> (RoadGraph, Vec<Option<Snap>>) {
+        let roads = layer(&[(
+            "residential",
+            "",
+            vec![
+                (at(0.0, 0.0).x, at(0.0, 0.0).y),
+                (at(0.0, 3000.0).x, at(0.0, 3000.0).y),
+            ],
+        )]);
+        let speeds = SpeedTable::from_json(r#"{"default": 36}"#).unwrap();
+        let (graph, _) = RoadGraph::build(&[&roads], &speeds).unwrap();
+        let stations: Vec<Station> = norths
+            .iter()
+            .enumerate()
+            .map(|(i, &n)| Station {
+                id: format!("S{i}"),
+                position: at(0.0, n),
+            })
+            .collect();
+        let (snaps, _) = SnapIndex::new(&graph).snap_stations(&graph, &stations, 500.0);
+        (graph, snaps)
+    }
+
+    /// Two minutes with 60 s turnout: 600 m of road from a station, plus 100 m access.
+    fn two_minutes() -> CoverageOptions {
+        CoverageOptions {
+            minutes: 2.0,
+            ..CoverageOptions::default()
+        }
+    }
+
+    fn feature_layer(geometries: Vec<Geometry<f64>>, weights: &[f64]) -> Layer {
+        let mut attributes = AttributeTable::new();
+        for (i, w) in weights.iter().enumerate() {
+            let id = Value::Text(format!("F{i}"));
+            let w = Value::Number(*w);
+            attributes.push_row([("id", id.as_ref()), ("population", w.as_ref())]);
+        }
+        Layer {
+            name: "features".into(),
+            source_index: (0..geometries.len() as u32).collect(),
+            geometries,
+            attributes,
+            ..Layer::default()
+        }
+    }
+
+    fn point(east: f64, north: f64) -> Geometry<f64> {
+        Geometry::Point(Point(at(east, north)))
+    }
+
+    #[test]
+    fn points_just_inside_and_outside_the_band() {
+        let (graph, snaps) = road_with_stations(&[0.0]);
+        let covered = covered_area(&graph, &snaps, &two_minutes());
+        let features = feature_layer(
+            vec![
+                point(0.0, 650.0),  // along the road, 50 m inside the end of the band
+                point(0.0, 760.0),  // 60 m beyond it
+                point(60.0, 300.0), // beside a reached road, within access
+                point(150.0, 300.0),
+                point(0.0, -60.0), // behind the station, within access
+                point(0.0, -150.0),
+            ],
+            &[1.0, 2.0, 4.0, 8.0, 16.0, 32.0],
+        );
+        let result = layer_coverage(&graph, &covered, &features);
+        assert_eq!(result.covered, 3);
+        assert_eq!(result.total, 6);
+        assert_eq!(result.uncovered, vec!["F1", "F3", "F5"]);
+        let (share, warnings) = demand_share(&graph, &covered, &features, "population");
+        assert!(warnings.is_empty());
+        assert_eq!(share.covered, 1.0 + 4.0 + 16.0);
+        assert_eq!(share.total, 63.0);
+        assert_eq!(share.share, Some(21.0 / 63.0));
+    }
+
+    #[test]
+    fn a_line_or_polygon_counts_when_any_part_is_covered() {
+        let (graph, snaps) = road_with_stations(&[0.0]);
+        let covered = covered_area(&graph, &snaps, &two_minutes());
+        let line =
+            |a: Coord<f64>, b: Coord<f64>| Geometry::LineString(LineString::from(vec![a, b]));
+        let square = |e: f64, n: f64, side: f64| {
+            Geometry::Polygon(Rect::new(at(e, n), at(e + side, n + side)).to_polygon())
+        };
+        let features = feature_layer(
+            vec![
+                line(at(30.0, 300.0), at(2000.0, 2500.0)), // starts inside, runs far out
+                line(at(0.0, 1500.0), at(0.0, 2000.0)),    // on the road, beyond the band
+                square(-20.0, 500.0, 1000.0),              // overlaps the band's end
+                square(300.0, 300.0, 200.0),               // off to the side
+            ],
+            &[0.0; 4],
+        );
+        let result = layer_coverage(&graph, &covered, &features);
+        assert_eq!(result.uncovered, vec!["F1", "F3"]);
+        assert_eq!(result.covered, 2);
+    }
+
+    #[test]
+    fn built_up_share_matches_the_covered_strip() {
+        let (graph, snaps) = road_with_stations(&[0.0]);
+        let covered = covered_area(&graph, &snaps, &two_minutes());
+        // A 100 m × 1000 m strip along the road from the station: covered up to 600 m plus
+        // the rounded end of the 100 m access disc.
+        let strip = feature_layer(
+            vec![Geometry::Polygon(
+                Rect::new(at(-50.0, 0.0), at(50.0, 1000.0)).to_polygon(),
+            )],
+            &[0.0],
+        );
+        let share = area_share(&graph, &covered, &strip);
+        let cap: f64 = 2.0 * (25.0 * 7500f64.sqrt() + 5000.0 * 0.5f64.asin());
+        let expected_km2 = (100.0 * 600.0 + cap) / 1e6;
+        assert!((share.total - 0.1).abs() < 1e-4, "{share:?}");
+        // One 25 m cell of error along the 100 m strip width at the band's end.
+        assert!(
+            (share.covered - expected_km2).abs() < 0.003,
+            "{share:?} {expected_km2}"
+        );
+        assert!((share.share.unwrap() - expected_km2 / 0.1).abs() < 0.03);
+        // Overlapping copies count once.
+        let twice = feature_layer(vec![strip.geometries[0].clone(); 2], &[0.0, 0.0]);
+        let again = area_share(&graph, &covered, &twice);
+        assert!((again.total - share.total).abs() < 1e-9);
+        assert!((again.covered - share.covered).abs() < 1e-9);
+        let empty = area_share(&graph, &covered, &feature_layer(Vec::new(), &[]));
+        assert_eq!(empty.share, None);
+    }
+
+    #[test]
+    fn demand_is_conserved_and_matches_the_definition_on_random_points() {
+        let (graph, snaps) = road_with_stations(&[0.0, 2000.0]);
+        let covered = covered_area(&graph, &snaps, &two_minutes());
+        let mut rng = ChaCha8Rng::seed_from_u64(11);
+        let mut places = Vec::new();
+        let mut weights = Vec::new();
+        let mut expected = 0.0;
+        while places.len() < 400 {
+            let (e, n): (f64, f64) = (
+                rng.random_range(-300.0..300.0),
+                rng.random_range(-400.0..3400.0),
+            );
+            // Exact definition: within 100 m of road reached within 60 s of driving, i.e.
+            // of the road from 0 to 600 m, or from 1400 to 2600 m, north.
+            let dist = |lo: f64, hi: f64| f64::hypot(e, (n - n.clamp(lo, hi)).abs());
+            let d = dist(0.0, 600.0).min(dist(1400.0, 2600.0));
+            // Cells are 25 m: skip places within a cell diagonal of the boundary.
+            if (d - 100.0).abs() < 36.0 {
+                continue;
+            }
+            let w = f64::from(rng.random_range(1u32..100));
+            if d < 100.0 {
+                expected += w;
+            }
+            places.push(point(e, n));
+            weights.push(w);
+        }
+        let demand = feature_layer(places, &weights);
+        let (share, _) = demand_share(&graph, &covered, &demand, "population");
+        assert_eq!(share.covered, expected);
+        let uncovered = layer_coverage(&graph, &covered, &demand).uncovered;
+        let uncovered_weight: f64 = uncovered
+            .iter()
+            .map(|id| weights[id[1..].parse::<usize>().unwrap()])
+            .sum();
+        assert_eq!(share.covered + uncovered_weight, share.total);
+        assert_eq!(share.total, weights.iter().sum::<f64>());
+    }
+
+    #[test]
+    fn districts_sum_to_the_band_and_match_split_areas() {
+        let (graph, snaps) = road_with_stations(&[0.0, 900.0, 2000.0]);
+        let options = two_minutes();
+        let covered = covered_area(&graph, &snaps, &options);
+        assert_eq!(covered.districts.len(), 3);
+        let sum: f64 = covered.districts.iter().map(|d| d.area_km2).sum();
+        assert!((sum - covered.area_km2).abs() < 1e-9);
+        let area_options = AreaOptions {
+            bands_min: vec![2.0],
+            mode: AreaMode::Split,
+            ..AreaOptions::default()
+        };
+        let (split, _) = response_areas(&graph, &snaps, &area_options);
+        for (district, band) in covered.districts.iter().zip(&split) {
+            assert_eq!(Some(district.station), band.station);
+            assert!((district.area_km2 - band.area_km2).abs() < 1e-9);
+        }
+        let dissolve = AreaOptions {
+            mode: AreaMode::Dissolve,
+            ..area_options
+        };
+        let (band, _) = response_areas(&graph, &snaps, &dissolve);
+        assert!((band[0].area_km2 - covered.area_km2).abs() < 1e-9);
+        // The polygons' own area agrees within the cell rounding.
+        let polygon_km2 = covered.projected.unsigned_area() / 1e6;
+        assert!(
+            (polygon_km2 - covered.area_km2).abs() < 1e-6,
+            "{polygon_km2}"
+        );
+        // Three stations, 100 m access: small districts, none over the guideline.
+        assert!(
+            covered
+                .districts
+                .iter()
+                .all(|d| !d.over_standard && !d.over_limit)
+        );
+    }
+
+    #[test]
+    fn large_districts_are_flagged() {
+        let (graph, snaps) = road_with_stations(&[0.0]);
+        let options = CoverageOptions {
+            access_m: 2500.0,
+            cell_m: 100.0,
+            ..two_minutes()
+        };
+        let covered = covered_area(&graph, &snaps, &options);
+        let d = &covered.districts[0];
+        // About π·2.5² + 5 × 0.6 km².
+        assert!(d.area_km2 > 20.0 && d.area_km2 < 24.0, "{d:?}");
+        assert!(d.over_standard && d.over_limit);
+        let options = CoverageOptions {
+            access_m: 1500.0,
+            ..options
+        };
+        let d = covered_area(&graph, &snaps, &options).districts[0].clone();
+        // About π·1.5² + 3 × 0.6 km²: over 7, under 15.
+        assert!(d.over_standard && !d.over_limit, "{d:?}");
+    }
+}
