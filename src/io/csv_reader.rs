@@ -331,12 +331,11 @@ fn valid_degrees((lon, lat): (f64, f64)) -> bool {
     lon.is_finite() && lat.is_finite() && lon.abs() <= 180.0 && lat.abs() <= 90.0
 }
 
-/// Collects warnings, capping the per-row ones.
+/// Collects warnings; row warnings are listed in line order, capped.
 struct WarningSink<'p> {
     path: &'p Path,
     warnings: Vec<LoadWarning>,
-    rows_listed: usize,
-    rows_unlisted: usize,
+    rows: Vec<(u64, String)>,
 }
 
 impl<'p> WarningSink<'p> {
@@ -344,8 +343,7 @@ impl<'p> WarningSink<'p> {
         Self {
             path,
             warnings: Vec::new(),
-            rows_listed: 0,
-            rows_unlisted: 0,
+            rows: Vec::new(),
         }
     }
 
@@ -358,18 +356,19 @@ impl<'p> WarningSink<'p> {
     }
 
     fn row(&mut self, line: u64, message: String) {
-        if self.rows_listed >= MAX_LISTED_WARNINGS {
-            self.rows_unlisted += 1;
-            return;
-        }
-        self.rows_listed += 1;
-        self.file(format!("line {line}: {message}"));
+        self.rows.push((line, message));
     }
 
     fn finish(mut self) -> Vec<LoadWarning> {
-        if self.rows_unlisted > 0 {
-            let n = self.rows_unlisted;
-            self.file(format!("{n} more rows skipped (not listed)"));
+        // Rows fail in two passes (parsing, then the coordinate system): sort them back.
+        let mut rows = std::mem::take(&mut self.rows);
+        rows.sort_by_key(|(line, _)| *line);
+        let unlisted = rows.len().saturating_sub(MAX_LISTED_WARNINGS);
+        for (line, message) in rows.into_iter().take(MAX_LISTED_WARNINGS) {
+            self.file(format!("line {line}: {message}"));
+        }
+        if unlisted > 0 {
+            self.file(format!("{unlisted} more rows skipped (not listed)"));
         }
         self.warnings
     }
