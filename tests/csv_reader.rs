@@ -237,6 +237,22 @@ fn forced_choices_are_used() {
 }
 
 #[test]
+fn full_width_comma_delimiter() {
+    let text = "名称，经度，纬度，备注\n一站，117.87，36.8，\"甲，乙\"\n";
+    let (loaded, info) = read(text.as_bytes(), &CsvOptions::default()).unwrap();
+    assert_eq!(info.delimiter, '，');
+    assert_eq!(points(&loaded), vec![(117.87, 36.8)]);
+    assert_eq!(
+        loaded.layer.attributes.get(0, "名称"),
+        ValueRef::Text("一站")
+    );
+    assert_eq!(
+        loaded.layer.attributes.get(0, "备注"),
+        ValueRef::Text("甲，乙")
+    );
+}
+
+#[test]
 fn load_path_reads_csv_files() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("消防站.csv");

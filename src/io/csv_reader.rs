@@ -209,7 +209,16 @@ pub fn read_csv_bytes(
         }
         let attributes = (0..record.len().max(headers.len()))
             .filter(|&i| i != x_index && i != y_index)
-            .map(|i| (i, record.get(i).unwrap_or("").to_owned()))
+            .map(|i| {
+                let text = record.get(i).unwrap_or("");
+                // A quoted full-width comma was swapped for the stand-in too: put it back.
+                let text = if delimiter_char == '，' {
+                    text.replace(char::from(FULL_WIDTH_STAND_IN), "，")
+                } else {
+                    text.to_owned()
+                };
+                (i, text)
+            })
             .collect();
         rows.push(RawRow {
             line,
