@@ -7,6 +7,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use crate::model::Layer;
 
+/// CSV/TSV point lists in: columns, encodings, DMS and coordinate systems guessed.
+pub mod csv_reader;
 /// GeoJSON in: the tolerant streaming reader.
 pub mod geojson_reader;
 /// The per-layer JSON summary printed by `onemap inspect`.
@@ -75,7 +77,18 @@ impl Progress {
     }
 }
 
-/// Reads any supported file into a layer. Today: GeoJSON (`.geojson`, `.json`).
+/// Reads any supported file into a layer. Today: GeoJSON (`.geojson`, `.json`) and CSV point
+/// lists (`.csv`, `.tsv`, `.txt`, every choice guessed).
 pub fn load_path(path: &Path, progress: &Progress) -> Result<Loaded, LoadError> {
-    geojson_reader::read_geojson_file(path, progress)
+    let extension = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase);
+    match extension.as_deref() {
+        Some("csv" | "tsv" | "txt") => {
+            csv_reader::read_csv_points(path, &csv_reader::CsvOptions::default(), progress)
+                .map(|(loaded, _)| loaded)
+        }
+        _ => geojson_reader::read_geojson_file(path, progress),
+    }
 }
