@@ -51,6 +51,8 @@ enum Commands {
     },
     /// Drive-time response areas from stations over a road network, as GeoJSON bands.
     Isochrones(onemap::cli::isochrones::IsochroneArgs),
+    /// Covered share of population, built-up area and layers within a band; station districts.
+    Coverage(onemap::cli::coverage::CoverageArgs),
 }
 
 fn main() -> ExitCode {
@@ -60,6 +62,7 @@ fn main() -> ExitCode {
         Some(Commands::Isochrones(args)) => {
             exit_code(onemap::cli::isochrones::run_isochrones(&args))
         }
+        Some(Commands::Coverage(args)) => exit_code(onemap::cli::coverage::run_coverage(&args)),
         None => run_window(cli.files, cli.view),
     }
 }
