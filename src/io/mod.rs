@@ -9,6 +9,8 @@ use crate::model::Layer;
 
 /// GeoJSON in: the tolerant streaming reader.
 pub mod geojson_reader;
+/// Shapefile in: .shp/.dbf/.prj/.cpg to a WGS84 layer.
+pub mod shapefile_reader;
 /// The per-layer JSON summary printed by `onemap inspect`.
 pub mod summary;
 
@@ -75,7 +77,18 @@ impl Progress {
     }
 }
 
-/// Reads any supported file into a layer. Today: GeoJSON (`.geojson`, `.json`).
+/// Reads any supported file into a layer: Shapefile (`.shp`, with default options: encoding
+/// and CRS detected) and GeoJSON (anything else, e.g. `.geojson`, `.json`).
 pub fn load_path(path: &Path, progress: &Progress) -> Result<Loaded, LoadError> {
+    let is_shapefile = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("shp"));
+    if is_shapefile {
+        return shapefile_reader::read_shapefile(
+            path,
+            &shapefile_reader::ShapefileOptions::default(),
+            progress,
+        );
+    }
     geojson_reader::read_geojson_file(path, progress)
 }
