@@ -110,7 +110,10 @@ pub fn read_shapefile_with_info(
         let geometry = match transform.transform_geometry(&geometry) {
             Ok(g) => g,
             Err(e) => {
-                warnings.push(Some(index), format!("skipped: coordinates cannot be converted: {e}"));
+                warnings.push(
+                    Some(index),
+                    format!("skipped: coordinates cannot be converted: {e}"),
+                );
                 continue;
             }
         };
@@ -252,7 +255,10 @@ fn parse_shp(
         match parse_shape(content) {
             Ok(Some(geometry)) => records.push(ShpRecord::Geometry(geometry)),
             Ok(None) => {
-                warnings.push(Some(index), "skipped: a null shape (no geometry)".to_string());
+                warnings.push(
+                    Some(index),
+                    "skipped: a null shape (no geometry)".to_string(),
+                );
                 records.push(ShpRecord::Skipped);
             }
             Err(problem) => {
@@ -306,7 +312,10 @@ fn read_points(content: &[u8], at: usize, count: i32) -> Result<Vec<Coord<f64>>,
         .and_then(|n| n.checked_add(at))
         .filter(|&end| end <= content.len())
         .ok_or_else(|| {
-            format!("claims {count} points but the record holds {} bytes", content.len())
+            format!(
+                "claims {count} points but the record holds {} bytes",
+                content.len()
+            )
         })?;
     let bytes = &content[at..needed];
     Ok(bytes
@@ -382,9 +391,9 @@ fn assemble_polygons(rings: Vec<Vec<Coord<f64>>>) -> Geometry<f64> {
     let mut interiors: Vec<Vec<LineString<f64>>> = vec![Vec::new(); outers.len()];
     for hole in holes {
         let owner = hole.0.first().and_then(|first| {
-            outers.iter().position(|outer| {
-                outer.contains(&Point::from(*first)) || outer.contains(&hole)
-            })
+            outers
+                .iter()
+                .position(|outer| outer.contains(&Point::from(*first)) || outer.contains(&hole))
         });
         match owner {
             Some(i) => interiors[i].push(hole),
@@ -608,7 +617,13 @@ fn read_attributes(
     );
     let field_names: Vec<String> = fields
         .iter()
-        .map(|f| encoding.decode_without_bom_handling(&f.name).0.trim().to_string())
+        .map(|f| {
+            encoding
+                .decode_without_bom_handling(&f.name)
+                .0
+                .trim()
+                .to_string()
+        })
         .collect();
     let mut rows = Vec::with_capacity(record_count);
     for i in 0..record_count {
@@ -631,7 +646,10 @@ type DbfHeader = (Vec<DbfField>, usize, usize, usize);
 
 fn parse_dbf_header(bytes: &[u8]) -> Result<DbfHeader, String> {
     if bytes.len() < 33 {
-        return Err(format!("too short for a dBASE header ({} bytes)", bytes.len()));
+        return Err(format!(
+            "too short for a dBASE header ({} bytes)",
+            bytes.len()
+        ));
     }
     let declared = u32::from_le_bytes([bytes[4], bytes[5], bytes[6], bytes[7]]) as usize;
     let header_len = u16::from_le_bytes([bytes[8], bytes[9]]) as usize;
@@ -736,7 +754,10 @@ fn choose_encoding<'a>(
 fn trim_text(raw: &[u8]) -> &[u8] {
     let is_pad = |b: &u8| *b == b' ' || *b == 0;
     let start = raw.iter().position(|b| !is_pad(b)).unwrap_or(raw.len());
-    let end = raw.iter().rposition(|b| !is_pad(b)).map_or(start, |e| e + 1);
+    let end = raw
+        .iter()
+        .rposition(|b| !is_pad(b))
+        .map_or(start, |e| e + 1);
     &raw[start..end]
 }
 
