@@ -8,7 +8,10 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
 
 use encoding_rs::Encoding;
-use geo::{Contains, Coord, Geometry, LineString, MultiLineString, MultiPoint, MultiPolygon};
+use geo::{
+    Contains, Coord, Geometry, LineString, MapCoordsInPlace, MultiLineString, MultiPoint,
+    MultiPolygon,
+};
 use geo::{Point, Polygon};
 
 use super::{LoadError, LoadWarning, Loaded, Progress};
@@ -103,20 +106,19 @@ pub fn read_shapefile_with_info(
         None => records.len(),
     };
     for (index, record) in records.into_iter().take(kept_records).enumerate() {
-        let geometry = match record {
+        let mut geometry = match record {
             ShpRecord::Geometry(g) => g,
             ShpRecord::Skipped => continue,
         };
-        let geometry = match transform.transform_geometry(&geometry) {
-            Ok(g) => g,
-            Err(e) => {
-                warnings.push(
-                    Some(index),
-                    format!("skipped: coordinates cannot be converted: {e}"),
-                );
-                continue;
-            }
-        };
+        // In place: a 100k-polygon file would otherwise be copied once more.
+        let converted = convert_in_place(&mut geometry, &transform);
+        if let Err(e) = converted {
+            warnings.push(
+                Some(index),
+                format!("skipped: coordinates cannot be converted: {e}"),
+            );
+            continue;
+        }
         layer.geometries.push(geometry);
         layer.source_index.push(index as u32);
         match &table_rows {
@@ -149,6 +151,27 @@ pub fn read_shapefile_with_info(
         },
         info,
     ))
+}
+
+/// Converts every coordinate; per concrete type because geo's `Geometry` version does not
+/// compile here (its recursion through collections hits the instantiation limit).
+fn convert_in_place(
+    geometry: &mut Geometry<f64>,
+    transform: &CrsTransform,
+) -> Result<(), crate::crs::CrsError> {
+    let f = |c: Coord<f64>| transform.apply(c.x, c.y).map(|(x, y)| Coord { x, y });
+    match geometry {
+        Geometry::Point(g) => g.try_map_coords_in_place(f),
+        Geometry::MultiPoint(g) => g.try_map_coords_in_place(f),
+        Geometry::LineString(g) => g.try_map_coords_in_place(f),
+        Geometry::MultiLineString(g) => g.try_map_coords_in_place(f),
+        Geometry::Polygon(g) => g.try_map_coords_in_place(f),
+        Geometry::MultiPolygon(g) => g.try_map_coords_in_place(f),
+        other => {
+            *other = transform.transform_geometry(other)?;
+            Ok(())
+        }
+    }
 }
 
 struct Warnings {
@@ -352,13 +375,16 @@ fn read_parts(content: &[u8]) -> Result<Vec<Vec<Coord<f64>>>, String> {
     if starts.is_empty() {
         return Err("a line or polygon with no parts".to_string());
     }
+    // Split from the back so each point moves once and the common one-part case not at all.
+    let mut points = points;
     let mut parts = Vec::with_capacity(starts.len());
-    for (i, &start) in starts.iter().enumerate() {
-        let end = starts.get(i + 1).copied().unwrap_or(points.len());
-        if end > start {
-            parts.push(points[start..end].to_vec());
+    for &start in starts.iter().rev() {
+        let part = points.split_off(start);
+        if !part.is_empty() {
+            parts.push(part);
         }
     }
+    parts.reverse();
     Ok(parts)
 }
 
