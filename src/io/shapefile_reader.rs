@@ -4,6 +4,7 @@
 //! The reader parses the bytes itself from one in-memory copy of each file, so every count a
 //! file claims is checked against the bytes really there before anything is allocated.
 
+use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
 
@@ -88,7 +89,7 @@ pub fn read_shapefile_with_info(
         Some(a) => (Some(a.table), a.encoding, a.encoding_reason),
         None => (None, "none".to_string(), "no .dbf file".to_string()),
     };
-    let row_count = table_rows.as_ref().map_or(0, |t| t.rows.len());
+    let row_count = table_rows.as_ref().map_or(0, |t| t.record_count);
     let mut layer = Layer {
         name: path
             .file_stem()
@@ -123,7 +124,7 @@ pub fn read_shapefile_with_info(
         layer.source_index.push(index as u32);
         match &table_rows {
             Some(table) => {
-                let row = table.rows.get(index).map(Vec::as_slice).unwrap_or_default();
+                let row = table.row(index);
                 layer.attributes.push_row(
                     table
                         .field_names
@@ -526,14 +527,14 @@ fn first_coord(geometry: &Geometry<f64>) -> Option<(f64, f64)> {
 }
 
 /// A decoded attribute value, owned until the layer's table copies it.
-enum Cell {
+enum Cell<'a> {
     Null,
     Bool(bool),
     Number(f64),
-    Text(String),
+    Text(Cow<'a, str>),
 }
 
-impl Cell {
+impl Cell<'_> {
     fn as_value_ref(&self) -> ValueRef<'_> {
         match self {
             Cell::Null => ValueRef::Null,
@@ -544,9 +545,34 @@ impl Cell {
     }
 }
 
+/// The .dbf bytes, decoded a row at a time as the layer is filled, so UTF-8 text is never
+/// copied twice.
 struct DbfTable {
     field_names: Vec<String>,
-    rows: Vec<Vec<Cell>>,
+    fields: Vec<DbfField>,
+    bytes: Vec<u8>,
+    header_len: usize,
+    record_len: usize,
+    /// Complete records in `bytes`, capped at the .shp's record count.
+    record_count: usize,
+    encoding: &'static Encoding,
+}
+
+impl DbfTable {
+    /// The decoded cells of record `index`; empty past the last complete record.
+    fn row(&self, index: usize) -> Vec<Cell<'_>> {
+        if index >= self.record_count {
+            return Vec::new();
+        }
+        let start = self.header_len + index * self.record_len;
+        let Some(record) = self.bytes.get(start..start + self.record_len) else {
+            return Vec::new();
+        };
+        self.fields
+            .iter()
+            .map(|f| decode_cell(f, &record[f.offset..f.offset + f.len], self.encoding))
+            .collect()
+    }
 }
 
 struct Attributes {
@@ -651,18 +677,16 @@ fn read_attributes(
                 .to_string()
         })
         .collect();
-    let mut rows = Vec::with_capacity(record_count);
-    for i in 0..record_count {
-        let record = record_at(i);
-        rows.push(
-            fields
-                .iter()
-                .map(|f| decode_cell(f, &record[f.offset..f.offset + f.len], encoding))
-                .collect(),
-        );
-    }
     Ok(Some(Attributes {
-        table: DbfTable { field_names, rows },
+        table: DbfTable {
+            field_names,
+            fields,
+            bytes,
+            header_len,
+            record_len,
+            record_count,
+            encoding,
+        },
         encoding: encoding.name().to_string(),
         encoding_reason,
     }))
@@ -787,7 +811,7 @@ fn trim_text(raw: &[u8]) -> &[u8] {
     &raw[start..end]
 }
 
-fn decode_cell(field: &DbfField, raw: &[u8], encoding: &'static Encoding) -> Cell {
+fn decode_cell<'a>(field: &DbfField, raw: &'a [u8], encoding: &'static Encoding) -> Cell<'a> {
     let text = trim_text(raw);
     match field.kind {
         b'N' | b'F' => {
@@ -807,7 +831,12 @@ fn decode_cell(field: &DbfField, raw: &[u8], encoding: &'static Encoding) -> Cel
         b'D' => {
             if text.len() == 8 && text.iter().all(u8::is_ascii_digit) {
                 let s = String::from_utf8_lossy(text);
-                Cell::Text(format!("{}-{}-{}", &s[0..4], &s[4..6], &s[6..8]))
+                Cell::Text(Cow::Owned(format!(
+                    "{}-{}-{}",
+                    &s[0..4],
+                    &s[4..6],
+                    &s[6..8]
+                )))
             } else {
                 Cell::Null
             }
@@ -816,13 +845,10 @@ fn decode_cell(field: &DbfField, raw: &[u8], encoding: &'static Encoding) -> Cel
             if text.is_empty() {
                 Cell::Null
             } else {
-                Cell::Text(
-                    encoding
-                        .decode_without_bom_handling(text)
-                        .0
-                        .trim()
-                        .to_string(),
-                )
+                Cell::Text(match encoding.decode_without_bom_handling(text).0 {
+                    Cow::Borrowed(s) => Cow::Borrowed(s.trim()),
+                    Cow::Owned(s) => Cow::Owned(s.trim().to_string()),
+                })
             }
         }
     }
