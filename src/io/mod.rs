@@ -11,6 +11,8 @@ use crate::model::Layer;
 pub mod csv_reader;
 /// GeoJSON in: the tolerant streaming reader.
 pub mod geojson_reader;
+/// Shapefile in: .shp/.dbf/.prj/.cpg to a WGS84 layer.
+pub mod shapefile_reader;
 /// The per-layer JSON summary printed by `onemap inspect`.
 pub mod summary;
 
@@ -77,14 +79,20 @@ impl Progress {
     }
 }
 
-/// Reads any supported file into a layer. Today: GeoJSON (`.geojson`, `.json`) and CSV point
-/// lists (`.csv`, `.tsv`, `.txt`, every choice guessed).
+/// Reads any supported file into a layer, by extension: Shapefile (`.shp`), CSV point lists
+/// (`.csv`, `.tsv`, `.txt`), GeoJSON (anything else, e.g. `.geojson`, `.json`). Encodings and
+/// coordinate systems are detected with default options.
 pub fn load_path(path: &Path, progress: &Progress) -> Result<Loaded, LoadError> {
     let extension = path
         .extension()
         .and_then(|e| e.to_str())
         .map(str::to_ascii_lowercase);
     match extension.as_deref() {
+        Some("shp") => shapefile_reader::read_shapefile(
+            path,
+            &shapefile_reader::ShapefileOptions::default(),
+            progress,
+        ),
         Some("csv" | "tsv" | "txt") => {
             csv_reader::read_csv_points(path, &csv_reader::CsvOptions::default(), progress)
                 .map(|(loaded, _)| loaded)

@@ -6,7 +6,10 @@ use std::path::PathBuf;
 pub fn pick_layer_files(title: &str) -> Vec<PathBuf> {
     rfd::FileDialog::new()
         .set_title(title)
-        .add_filter("GeoJSON, CSV", &["geojson", "json", "csv", "tsv", "txt"])
+        .add_filter(
+            "GeoJSON, Shapefile, CSV",
+            &["geojson", "json", "shp", "csv", "tsv", "txt"],
+        )
         .add_filter("*", &["*"])
         .pick_files()
         .unwrap_or_default()
