@@ -1,13 +1,13 @@
 //! Headless commands run from the command line (no window): `onemap inspect`,
 //! `onemap isochrones`, `onemap coverage`.
 
-/// `onemap coverage`: what share of area, demand and features one band covers.
+// `onemap coverage`: what share of area, demand and features one band covers.
 pub mod coverage;
-/// Graph options shared by the drive-time commands.
+// Graph options shared by the drive-time commands.
 pub mod graph_args;
-/// `onemap inspect PATH...`.
+// `onemap inspect PATH...`.
 pub mod inspect;
-/// `onemap isochrones`: drive-time response areas as GeoJSON.
+// `onemap isochrones`: drive-time response areas as GeoJSON.
 pub mod isochrones;
 
 pub use inspect::run_inspect;

@@ -7,13 +7,13 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use crate::model::Layer;
 
-/// CSV/TSV point lists in: columns, encodings, DMS and coordinate systems guessed.
+// CSV/TSV point lists in: columns, encodings, DMS and coordinate systems guessed.
 pub mod csv_reader;
-/// GeoJSON in: the tolerant streaming reader.
+// GeoJSON in: the tolerant streaming reader.
 pub mod geojson_reader;
-/// Shapefile in: .shp/.dbf/.prj/.cpg to a WGS84 layer.
+// Shapefile in: .shp/.dbf/.prj/.cpg to a WGS84 layer.
 pub mod shapefile_reader;
-/// The per-layer JSON summary printed by `onemap inspect`.
+// The per-layer JSON summary printed by `onemap inspect`.
 pub mod summary;
 
 /// A problem with one feature (or the file as a whole) that did not stop the load.
