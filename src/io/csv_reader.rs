@@ -392,7 +392,7 @@ fn decode<'a>(
     forced: Option<&str>,
 ) -> Result<(std::borrow::Cow<'a, str>, String), String> {
     if let Some(label) = forced {
-        let encoding = encoding_rs::Encoding::for_label(label.trim().as_bytes())
+        let encoding = super::encoding_for_label(label)
             .ok_or_else(|| format!("unknown text encoding '{label}'"))?;
         let (text, used, _) = encoding.decode(bytes);
         return Ok((text, used.name().to_owned()));

@@ -16,6 +16,22 @@ pub mod shapefile_reader;
 // The per-layer JSON summary printed by `onemap inspect`.
 pub mod summary;
 
+/// Maps an encoding label (a `.cpg` text or what the user typed) to an encoding; Windows
+/// code pages by number too (936 is GBK), which encoding_rs alone does not know.
+pub fn encoding_for_label(label: &str) -> Option<&'static encoding_rs::Encoding> {
+    let label = label.trim().trim_start_matches('\u{feff}').trim();
+    let upper = label.to_ascii_uppercase();
+    let mapped = match upper.as_str() {
+        "936" | "CP936" | "GB2312" | "GBK" | "MS936" | "WINDOWS-936" => "gbk",
+        "54936" | "GB18030" => "gb18030",
+        "65001" | "UTF8" | "UTF-8" => "utf-8",
+        "1252" | "CP1252" | "ANSI 1252" => "windows-1252",
+        "950" | "CP950" | "BIG5" => "big5",
+        _ => label,
+    };
+    encoding_rs::Encoding::for_label(mapped.as_bytes())
+}
+
 /// A problem with one feature (or the file as a whole) that did not stop the load.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LoadWarning {
@@ -98,5 +114,22 @@ pub fn load_path(path: &Path, progress: &Progress) -> Result<Loaded, LoadError> 
                 .map(|(loaded, _)| loaded)
         }
         _ => geojson_reader::read_geojson_file(path, progress),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::encoding_for_label;
+
+    #[test]
+    fn encoding_labels_include_windows_code_pages() {
+        assert_eq!(encoding_for_label("936"), Some(encoding_rs::GBK));
+        assert_eq!(encoding_for_label(" CP936\n"), Some(encoding_rs::GBK));
+        assert_eq!(
+            encoding_for_label("\u{feff}UTF-8"),
+            Some(encoding_rs::UTF_8)
+        );
+        assert_eq!(encoding_for_label("gb18030"), Some(encoding_rs::GB18030));
+        assert_eq!(encoding_for_label("no-such-encoding"), None);
     }
 }

@@ -15,6 +15,7 @@ use geo::{
 };
 use geo::{Point, Polygon};
 
+use super::encoding_for_label;
 use super::{LoadError, LoadWarning, Loaded, Progress};
 use crate::crs::detect::{detect_from_prj, detect_from_samples};
 use crate::crs::{Crs, CrsTransform};
@@ -586,21 +587,6 @@ struct DbfField {
     kind: u8,
     offset: usize,
     len: usize,
-}
-
-/// Maps a `.cpg` text (or a user's label) to an encoding; code pages by number too.
-fn encoding_for_label(label: &str) -> Option<&'static Encoding> {
-    let label = label.trim().trim_start_matches('\u{feff}').trim();
-    let upper = label.to_ascii_uppercase();
-    let mapped = match upper.as_str() {
-        "936" | "CP936" | "GB2312" | "GBK" | "MS936" | "WINDOWS-936" => "gbk",
-        "54936" | "GB18030" => "gb18030",
-        "65001" | "UTF8" | "UTF-8" => "utf-8",
-        "1252" | "CP1252" | "ANSI 1252" => "windows-1252",
-        "950" | "CP950" | "BIG5" => "big5",
-        _ => label,
-    };
-    Encoding::for_label(mapped.as_bytes())
 }
 
 fn read_attributes(
