@@ -224,6 +224,17 @@ fn dropping_a_file_on_the_window_opens_it() {
     assert_eq!(h.state().state.layers.len(), 1);
 }
 
+/// The covered area of the 5-minute band in the response panel's table.
+fn five_minute_km2(h: &Harness<'_, OneMapApp>) -> f64 {
+    h.state()
+        .state
+        .response_bands
+        .iter()
+        .find(|(minutes, _)| *minutes == 5.0)
+        .map(|(_, km2)| *km2)
+        .expect("a 5-minute band")
+}
+
 #[test]
 fn response_areas_appear_and_shrink_when_a_station_is_busy() {
     let settings = Settings {
@@ -242,27 +253,13 @@ fn response_areas_appear_and_shrink_when_a_station_is_busy() {
         .expect("a response-area layer");
     let areas = h.state().state.layer(id).unwrap();
     assert_eq!(areas.layer.len(), 4, "one feature per default band");
-    let five_before = h
-        .state()
-        .state
-        .response_bands
-        .iter()
-        .find(|(m, _)| *m == 5.0)
-        .unwrap()
-        .1;
+    let five_before = five_minute_km2(&h);
     assert!(five_before > 0.0);
     let station = h.state().state.station_ids()[0].clone();
     h.get_by_role_and_label(egui::accesskit::Role::CheckBox, &station)
         .click();
     h.run_steps(2);
-    let five_after = h
-        .state()
-        .state
-        .response_bands
-        .iter()
-        .find(|(m, _)| *m == 5.0)
-        .unwrap()
-        .1;
+    let five_after = five_minute_km2(&h);
     assert!(five_after < five_before, "{five_after} < {five_before}");
     assert_eq!(h.state().state.responding.len(), 4);
 }

@@ -383,13 +383,7 @@ impl TileSource for TemplateSource {
     }
 
     fn attribution(&self) -> Attribution {
-        // Drawn by `Basemaps` from owned strings; walkers' type wants `&'static str`.
-        Attribution {
-            text: "",
-            url: "",
-            logo_light: None,
-            logo_dark: None,
-        }
+        drawn_by_onemap()
     }
 
     fn max_zoom(&self) -> u8 {
@@ -963,6 +957,17 @@ fn folder_attribution(path: &Path) -> String {
         .and_then(|text| text.lines().next().map(|l| l.trim().to_owned()))
         .filter(|line| !line.is_empty())
         .unwrap_or_else(|| file_name(path))
+}
+
+/// The attribution walkers asks a tile source for. OneMap draws attribution itself
+/// (`Basemaps::attributions`) from owned strings; walkers' type wants `&'static str`.
+pub(crate) fn drawn_by_onemap() -> Attribution {
+    Attribution {
+        text: "",
+        url: "",
+        logo_light: None,
+        logo_dark: None,
+    }
 }
 
 #[cfg(test)]

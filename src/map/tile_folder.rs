@@ -231,13 +231,7 @@ impl Tiles for TileFolder {
     }
 
     fn attribution(&self) -> Attribution {
-        // OneMap draws attribution itself (`Basemaps::attributions`), from owned strings.
-        Attribution {
-            text: "",
-            url: "",
-            logo_light: None,
-            logo_dark: None,
-        }
+        super::basemap::drawn_by_onemap()
     }
 
     fn tile_size(&self) -> u32 {
