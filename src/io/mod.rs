@@ -5,6 +5,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
+use crate::crs::Crs;
 use crate::model::Layer;
 
 // CSV/TSV point lists in: columns, encodings, DMS and coordinate systems guessed.
@@ -95,26 +96,149 @@ impl Progress {
     }
 }
 
-/// Reads any supported file into a layer, by extension: Shapefile (`.shp`), CSV point lists
-/// (`.csv`, `.tsv`, `.txt`), GeoJSON (anything else, e.g. `.geojson`, `.json`). Encodings and
-/// coordinate systems are detected with default options.
-pub fn load_path(path: &Path, progress: &Progress) -> Result<Loaded, LoadError> {
-    let extension = path
-        .extension()
-        .and_then(|e| e.to_str())
-        .map(str::to_ascii_lowercase);
-    match extension.as_deref() {
-        Some("shp") => shapefile_reader::read_shapefile(
-            path,
-            &shapefile_reader::ShapefileOptions::default(),
-            progress,
-        ),
-        Some("csv" | "tsv" | "txt") => {
-            csv_reader::read_csv_points(path, &csv_reader::CsvOptions::default(), progress)
-                .map(|(loaded, _)| loaded)
+/// Choices the user (import dialog) or the command line forces for any reader; `None`/false
+/// means "detect from the file". Readers ignore the fields that do not apply to them.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ReadOptions {
+    /// The system the file's coordinates are in (e.g. GCJ-02 for points picked on Amap).
+    pub crs: Option<Crs>,
+    /// Attribute text encoding label ("utf-8", "gbk", "gb18030", "936", ...).
+    pub encoding: Option<String>,
+    /// Column holding longitude/easting in tables (CSV, Excel), by header.
+    pub x_col: Option<String>,
+    /// Column holding latitude/northing in tables (CSV, Excel), by header.
+    pub y_col: Option<String>,
+    /// KML/KMZ: one layer per folder instead of one layer with a `folder` attribute.
+    pub folders_as_layers: bool,
+    /// Keep only features whose bounding box meets this WGS84 box (OSM extracts).
+    pub clip: Option<geo::Rect<f64>>,
+}
+
+/// What a reader decided about a file, and why, for the import dialog and `inspect`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SourceInfo {
+    /// Format name, e.g. "GeoJSON", "Shapefile", "CSV".
+    pub format: String,
+    /// The system the coordinates were read in (layers are always stored as WGS84);
+    /// `None` when the format fixes it (GeoJSON is WGS84 by RFC 7946).
+    pub crs: Option<Crs>,
+    /// Why that system, in plain words.
+    pub crs_reason: String,
+    /// The attribute text encoding used, when the format has encoded attribute bytes.
+    pub encoding: Option<String>,
+    /// Why that encoding.
+    pub encoding_reason: String,
+}
+
+/// Everything read from one file: one or more layers (GeoPackage tables, KML folders, OSM
+/// themes) and what the reader decided.
+#[derive(Debug)]
+pub struct ReadResult {
+    pub layers: Vec<Loaded>,
+    pub info: SourceInfo,
+}
+
+/// The formats `read_path` knows, chosen by file extension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    GeoJson,
+    Shapefile,
+    Csv,
+}
+
+impl Format {
+    /// The format a path's extension names; anything unknown is tried as GeoJSON.
+    pub fn from_path(path: &Path) -> Format {
+        let extension = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase);
+        match extension.as_deref() {
+            Some("shp") => Format::Shapefile,
+            Some("csv" | "tsv" | "txt") => Format::Csv,
+            _ => Format::GeoJson,
         }
-        _ => geojson_reader::read_geojson_file(path, progress),
     }
+
+    /// The name shown to users and in `inspect`'s JSON.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::GeoJson => "GeoJSON",
+            Format::Shapefile => "Shapefile",
+            Format::Csv => "CSV",
+        }
+    }
+}
+
+/// Reads any supported file, by extension, with the caller's overrides: every layer it holds
+/// and what was detected (CRS, encoding) with the reasons.
+pub fn read_path(
+    path: &Path,
+    options: &ReadOptions,
+    progress: &Progress,
+) -> Result<ReadResult, LoadError> {
+    let format = Format::from_path(path);
+    let mut info = SourceInfo {
+        format: format.name().to_string(),
+        ..SourceInfo::default()
+    };
+    let layers = match format {
+        Format::Shapefile => {
+            let shp_options = shapefile_reader::ShapefileOptions {
+                encoding: options.encoding.clone(),
+                crs: options.crs,
+            };
+            let (loaded, shp_info) =
+                shapefile_reader::read_shapefile_with_info(path, &shp_options, progress)?;
+            info.crs = shp_info.crs;
+            info.crs_reason = shp_info.crs_reason;
+            info.encoding = Some(shp_info.encoding);
+            info.encoding_reason = shp_info.encoding_reason;
+            vec![loaded]
+        }
+        Format::Csv => {
+            let csv_options = csv_reader::CsvOptions {
+                x_col: options.x_col.clone(),
+                y_col: options.y_col.clone(),
+                crs: options.crs,
+                encoding: options.encoding.clone(),
+                delimiter: None,
+            };
+            let (loaded, csv_info) = csv_reader::read_csv_points(path, &csv_options, progress)?;
+            info.crs = Some(csv_info.crs);
+            info.crs_reason = csv_info.crs_reason;
+            info.encoding = Some(csv_info.encoding);
+            info.encoding_reason = if options.encoding.is_some() {
+                "given by the user".to_string()
+            } else {
+                "detected from the bytes".to_string()
+            };
+            vec![loaded]
+        }
+        Format::GeoJson => {
+            let loaded = geojson_reader::read_geojson_file(path, progress)?;
+            info.crs = Some(Crs::Wgs84);
+            info.crs_reason = "GeoJSON is WGS 84 longitude/latitude (RFC 7946)".to_string();
+            info.encoding = Some("UTF-8".to_string());
+            info.encoding_reason = "GeoJSON is UTF-8 (RFC 7946)".to_string();
+            vec![loaded]
+        }
+    };
+    Ok(ReadResult { layers, info })
+}
+
+/// Reads any supported file into a single layer with default options (the first layer when
+/// the file holds several). An empty multi-layer file is a format error.
+pub fn load_path(path: &Path, progress: &Progress) -> Result<Loaded, LoadError> {
+    let result = read_path(path, &ReadOptions::default(), progress)?;
+    result
+        .layers
+        .into_iter()
+        .next()
+        .ok_or_else(|| LoadError::Format {
+            path: path.to_owned(),
+            message: "the file holds no layer".to_string(),
+        })
 }
 
 #[cfg(test)]
