@@ -46,6 +46,7 @@ fn main() {
                     style,
                     classes,
                     highlighted: &[],
+                    flagged: &[],
                 },
                 &mut shapes,
                 &mut labels,

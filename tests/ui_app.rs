@@ -130,6 +130,8 @@ fn search_finds_by_attribute_and_highlights() {
         vec![fixture("fire_stations_small.geojson")],
         Lang::En,
     ));
+    h.get_by_label("Search & identify").click();
+    h.run_steps(2);
     let input = h.get_by_role_and_label(egui::accesskit::Role::TextInput, "Search");
     input.focus();
     input.type_text("二站");
@@ -262,4 +264,117 @@ fn response_areas_appear_and_shrink_when_a_station_is_busy() {
     let five_after = five_minute_km2(&h);
     assert!(five_after < five_before, "{five_after} < {five_before}");
     assert_eq!(h.state().state.responding.len(), 4);
+}
+
+/// The demo district, English, with its layers loaded.
+fn demo_app() -> Harness<'static, OneMapApp> {
+    let settings = Settings {
+        lang: Lang::En,
+        ..Settings::default()
+    };
+    let mut app = OneMapApp::with_settings(&egui::Context::default(), settings, vec![]);
+    app.state.wait_for_loads();
+    harness(app)
+}
+
+#[test]
+fn coverage_report_counts_population_and_flags_uncovered_features() {
+    let mut h = demo_app();
+    h.get_by_label("Compute coverage").click();
+    h.run_steps(2);
+    let summary = h.state().state.coverage.clone().expect("a coverage report");
+    assert_eq!(summary.minutes, 5.0);
+    let population = summary.population.expect("the demo has a population layer");
+    assert!(population.covered > 0.0 && population.covered < population.total);
+    let builtup = summary.builtup.expect("the demo has a built-up layer");
+    assert!(builtup.share.unwrap() > 0.0);
+    assert_eq!(summary.districts.len(), 5);
+    // Uncovered features are flagged on the map, layer by layer.
+    let (layer, schools) = summary
+        .layers
+        .iter()
+        .find(|(id, _)| {
+            h.state().state.layer(*id).unwrap().layer.kind == onemap::model::LayerKind::School
+        })
+        .expect("schools are checked");
+    assert_eq!(
+        h.state().state.flagged_features(*layer),
+        schools.uncovered_rows.as_slice()
+    );
+    assert_eq!(
+        schools.covered + schools.uncovered_rows.len(),
+        schools.total
+    );
+    // Marking a station busy updates the report at once.
+    let station = h.state().state.station_ids()[0].clone();
+    // The side panel widens to fit the report over a few frames: let it settle.
+    h.run_steps(4);
+    h.get_by_role_and_label(egui::accesskit::Role::CheckBox, &station)
+        .click();
+    h.run_steps(2);
+    assert!(h.state().state.response.busy.contains(&station));
+    let after = h.state().state.coverage.clone().unwrap();
+    assert_eq!(after.districts.len(), 4);
+    assert!(after.population.unwrap().covered < population.covered);
+}
+
+#[test]
+fn dragging_a_station_moves_it_and_its_areas_follow() {
+    let mut h = demo_app();
+    h.get_by_label("Compute response areas").click();
+    h.run_steps(2);
+    h.get_by_label("Drag stations").click();
+    h.run_steps(2);
+    let five_before = five_minute_km2(&h);
+    let (layer_id, start) = {
+        let state = &h.state().state;
+        let l = state
+            .layers
+            .iter()
+            .find(|l| l.layer.kind == onemap::model::LayerKind::FireStation)
+            .unwrap();
+        let geo::Geometry::Point(p) = l.layer.geometries[0] else {
+            panic!("stations are points")
+        };
+        (l.id, p)
+    };
+    let from = screen_of(&h, start.x(), start.y());
+    // Drag the station far out of town: its area shrinks (fewer roads nearby, overlap gone).
+    let to = from + vec2(0.0, 250.0);
+    h.event(egui::Event::PointerMoved(from));
+    h.step();
+    h.event(egui::Event::PointerButton {
+        pos: from,
+        button: egui::PointerButton::Primary,
+        pressed: true,
+        modifiers: egui::Modifiers::NONE,
+    });
+    h.step();
+    for i in 1..=10 {
+        h.event(egui::Event::PointerMoved(
+            from + (to - from) * (i as f32 / 10.0),
+        ));
+        h.step();
+    }
+    h.event(egui::Event::PointerButton {
+        pos: to,
+        button: egui::PointerButton::Primary,
+        pressed: false,
+        modifiers: egui::Modifiers::NONE,
+    });
+    h.run_steps(3);
+    let state = &h.state().state;
+    let l = state.layer(layer_id).unwrap();
+    let geo::Geometry::Point(moved) = l.layer.geometries[0] else {
+        panic!("stations are points")
+    };
+    assert!(
+        moved.y() < start.y() - 0.005,
+        "the station moved south: {start:?} -> {moved:?}"
+    );
+    let five_after = five_minute_km2(&h);
+    assert!(
+        (five_after - five_before).abs() > 0.01,
+        "the 5-minute area changed: {five_before} -> {five_after}"
+    );
 }

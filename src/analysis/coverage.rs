@@ -100,6 +100,8 @@ pub struct LayerCoverage {
     /// Ids of the uncovered features: `id`, else `name`, else the feature index (as
     /// `reach::station_id`).
     pub uncovered: Vec<String>,
+    /// Rows (feature indexes in the layer) of the uncovered features, for highlighting.
+    pub uncovered_rows: Vec<usize>,
 }
 
 /// The covered area of the band `options.minutes` for the snapped stations, and each
@@ -237,12 +239,14 @@ pub fn layer_coverage(graph: &RoadGraph, covered: &CoveredArea, layer: &Layer) -
         covered: 0,
         total: layer.len(),
         uncovered: Vec::new(),
+        uncovered_rows: Vec::new(),
     };
     for (row, g) in layer.geometries.iter().enumerate() {
         if project(graph, g).intersects(&covered.projected) {
             result.covered += 1;
         } else {
             result.uncovered.push(station_id(layer, row));
+            result.uncovered_rows.push(row);
         }
     }
     result

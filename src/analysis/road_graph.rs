@@ -102,6 +102,41 @@ impl SpeedTable {
     pub fn speed_kmh(&self, class: &str) -> f64 {
         self.get(class).unwrap_or(self.default_kmh)
     }
+
+    /// The named classes and their speeds, sorted fastest first (then by name), for the
+    /// speed-table editor.
+    pub fn classes(&self) -> Vec<(String, f64)> {
+        let mut classes: Vec<(String, f64)> =
+            self.speeds.iter().map(|(c, v)| (c.clone(), *v)).collect();
+        classes.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        classes
+    }
+
+    /// Sets one class's speed (`default` sets the fallback). Speeds that are not positive
+    /// finite numbers are refused and leave the table as it was.
+    pub fn set(&mut self, class: &str, kmh: f64) -> Result<(), AnalysisError> {
+        if !(kmh.is_finite() && kmh > 0.0) {
+            return Err(AnalysisError::SpeedTable(format!(
+                "class \"{class}\": speed must be a positive number of km/h, got {kmh}"
+            )));
+        }
+        if class == "default" {
+            self.default_kmh = kmh;
+        } else {
+            self.speeds.insert(class.to_owned(), kmh);
+        }
+        Ok(())
+    }
+
+    /// The table as the JSON object `from_json` reads (with `default`).
+    pub fn to_json(&self) -> String {
+        let mut object = serde_json::Map::new();
+        for (class, kmh) in self.classes() {
+            object.insert(class, serde_json::json!(kmh));
+        }
+        object.insert("default".to_owned(), serde_json::json!(self.default_kmh));
+        serde_json::Value::Object(object).to_string()
+    }
 }
 
 /// An equirectangular projection about a centre point: metres east/north of it. Over a
@@ -765,6 +800,21 @@ pub(crate) mod tests {
     /// Degrees of latitude for `m` metres.
     pub(crate) fn deg(m: f64) -> f64 {
         m / EARTH_RADIUS_M.to_radians()
+    }
+
+    #[test]
+    fn speed_table_edits_round_trip_through_json() {
+        let mut table = SpeedTable::emergency_default();
+        table.set("primary", 55.0).unwrap();
+        table.set("default", 18.0).unwrap();
+        assert!(table.set("secondary", f64::NAN).is_err());
+        assert!(table.set("secondary", -3.0).is_err());
+        let back = SpeedTable::from_json(&table.to_json()).unwrap();
+        assert_eq!(back, table);
+        assert_eq!(back.speed_kmh("primary"), 55.0);
+        assert_eq!(back.speed_kmh("no_such_class"), 18.0);
+        let classes = back.classes();
+        assert!(classes.windows(2).all(|w| w[0].1 >= w[1].1));
     }
 
     #[test]

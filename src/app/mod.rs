@@ -155,6 +155,22 @@ pub enum Command {
     SetResponseBands(Vec<f64>),
     SetResponseMode(crate::analysis::isochrone::AreaMode),
     SetTurnout(f64),
+    /// Sets a road class's fire-engine speed, km/h (`default` for unnamed classes).
+    SetSpeed(String, f64),
+    /// Restores the shipped emergency speed table.
+    ResetSpeeds,
+    /// Coverage report for a band (minutes): population, built-up area, features.
+    ComputeCoverage(f64),
+    ClearCoverage,
+    /// Lets station symbols be dragged on the map (areas follow live).
+    SetDragStations(bool),
+    /// Moves a point feature (a dragged station) to lon/lat.
+    MovePoint {
+        layer: LayerId,
+        feature: usize,
+        lon: f64,
+        lat: f64,
+    },
 }
 
 /// Where the map should move to, taken by the map view on its next frame.
@@ -184,6 +200,12 @@ pub struct AppState {
     pub response_layer: Option<LayerId>,
     pub response_bands: Vec<(f64, f64)>,
     pub responding: Vec<String>,
+    /// The road graph built from the loaded roads, reused until they or the speeds change.
+    pub road_network: Option<response::RoadNetwork>,
+    /// The last coverage report (kept up to date while on screen).
+    pub coverage: Option<response::CoverageSummary>,
+    /// Station symbols can be dragged on the map.
+    pub drag_stations: bool,
     /// The egui context, to wake the UI when a background load finishes (None in tests
     /// that drive the state directly).
     pub repaint: Option<egui::Context>,
@@ -207,6 +229,9 @@ impl AppState {
             response_layer: None,
             response_bands: Vec::new(),
             responding: Vec::new(),
+            road_network: None,
+            coverage: None,
+            drag_stations: false,
             repaint,
         }
     }
@@ -541,6 +566,140 @@ impl AppState {
                     self.refresh_response_areas();
                 }
             }
+            Command::SetSpeed(class, kmh) => {
+                if let Err(e) = self.response.speeds.set(&class, kmh) {
+                    self.notices.push(Notice {
+                        text: e.to_string(),
+                        is_error: true,
+                    });
+                } else {
+                    self.refresh_response_areas();
+                }
+            }
+            Command::ResetSpeeds => {
+                self.response.speeds = crate::analysis::road_graph::SpeedTable::emergency_default();
+                self.refresh_response_areas();
+            }
+            Command::ComputeCoverage(minutes) => self.compute_coverage(minutes),
+            Command::ClearCoverage => self.coverage = None,
+            Command::SetDragStations(on) => self.drag_stations = on,
+            Command::MovePoint {
+                layer,
+                feature,
+                lon,
+                lat,
+            } => self.move_point(layer, feature, lon, lat),
+        }
+    }
+
+    /// Features of a layer to mark as problems: those the coverage report found uncovered.
+    pub fn flagged_features(&self, layer: LayerId) -> &[usize] {
+        self.coverage
+            .as_ref()
+            .and_then(|c| c.layers.iter().find(|(id, _)| *id == layer))
+            .map(|(_, c)| c.uncovered_rows.as_slice())
+            .unwrap_or(&[])
+    }
+
+    /// Moves one point feature and refreshes what depends on it (index, drawing, areas).
+    fn move_point(&mut self, layer: LayerId, feature: usize, lon: f64, lat: f64) {
+        if !(lon.is_finite() && lat.is_finite() && lon.abs() <= 180.0 && lat.abs() <= 90.0) {
+            return;
+        }
+        let Some(i) = self.position(layer) else {
+            return;
+        };
+        let map_layer = &mut self.layers[i];
+        let Some(geo::Geometry::Point(p)) = map_layer.layer.geometries.get_mut(feature) else {
+            return;
+        };
+        *p = Point::new(lon, lat);
+        map_layer.index = LayerIndex::build(&map_layer.layer.geometries);
+        map_layer.render = RenderCache::build(&map_layer.layer);
+        if map_layer.layer.kind == LayerKind::FireStation {
+            self.refresh_response_areas();
+        }
+    }
+
+    fn compute_coverage(&mut self, minutes: f64) {
+        if !(minutes.is_finite() && minutes > 0.0) {
+            return;
+        }
+        let roads: Vec<(LayerId, &Layer)> = self
+            .layers
+            .iter()
+            .filter(|l| l.layer.kind == LayerKind::Road)
+            .map(|l| (l.id, &l.layer))
+            .collect();
+        let stations: Vec<&Layer> = self
+            .layers
+            .iter()
+            .filter(|l| l.layer.kind == LayerKind::FireStation)
+            .map(|l| &l.layer)
+            .collect();
+        let population = self
+            .layers
+            .iter()
+            .find(|l| l.layer.kind == LayerKind::Population)
+            .map(|l| &l.layer);
+        let builtup = self
+            .layers
+            .iter()
+            .find(|l| l.layer.kind == LayerKind::BuiltUp)
+            .map(|l| &l.layer);
+        // The features a commander must reach: visible point layers that are not the
+        // stations themselves, population cells or analysis results.
+        let checked: Vec<(LayerId, &Layer)> = self
+            .layers
+            .iter()
+            .filter(|l| {
+                l.visible
+                    && Some(l.id) != self.response_layer
+                    && !matches!(
+                        l.layer.kind,
+                        LayerKind::FireStation
+                            | LayerKind::Population
+                            | LayerKind::Road
+                            | LayerKind::BuiltUp
+                            | LayerKind::DistrictBorder
+                            | LayerKind::NeighbourBorder
+                            | LayerKind::Division
+                            | LayerKind::Water
+                            | LayerKind::River
+                            | LayerKind::Generic
+                    )
+                    && l.layer
+                        .geometries
+                        .first()
+                        .is_some_and(|g| matches!(g, geo::Geometry::Point(_)))
+            })
+            .map(|l| (l.id, &l.layer))
+            .collect();
+        let inputs = response::CoverageInputs {
+            roads: &roads,
+            station_layers: &stations,
+            population,
+            builtup,
+            layers: &checked,
+        };
+        let result = response::coverage(&inputs, &self.response, minutes, &mut self.road_network);
+        match result {
+            Ok(summary) => {
+                for w in &summary.warnings {
+                    self.notices.push(Notice {
+                        text: w.clone(),
+                        is_error: false,
+                    });
+                }
+                self.coverage = Some(summary);
+            }
+            Err(e) => {
+                let lang = self.lang();
+                self.notices.push(Notice {
+                    text: format!("{}: {e}", lang.pick("无法计算覆盖", "No coverage report")),
+                    is_error: true,
+                });
+            }
         }
     }
 
@@ -553,8 +712,12 @@ impl AppState {
             .collect()
     }
 
-    /// Recomputes the areas when some are on the map, so edits show at once.
+    /// Recomputes the areas (and the coverage report) when they are on screen, so edits
+    /// show at once.
     fn refresh_response_areas(&mut self) {
+        if let Some(minutes) = self.coverage.as_ref().map(|c| c.minutes) {
+            self.compute_coverage(minutes);
+        }
         if self
             .response_layer
             .is_some_and(|id| self.layer(id).is_some())
@@ -564,11 +727,11 @@ impl AppState {
     }
 
     fn compute_response_areas(&mut self) {
-        let roads: Vec<&Layer> = self
+        let roads: Vec<(LayerId, &Layer)> = self
             .layers
             .iter()
             .filter(|l| l.layer.kind == LayerKind::Road)
-            .map(|l| &l.layer)
+            .map(|l| (l.id, &l.layer))
             .collect();
         let stations: Vec<&Layer> = self
             .layers
@@ -577,7 +740,7 @@ impl AppState {
             .map(|l| &l.layer)
             .collect();
         let lang = self.lang();
-        match response::compute(&roads, &stations, &self.response) {
+        match response::compute(&roads, &stations, &self.response, &mut self.road_network) {
             Err(e) => {
                 self.notices.push(Notice {
                     text: format!("{}: {e}", lang.pick("无法计算响应区", "No response areas")),

@@ -5,8 +5,11 @@ use std::collections::BTreeSet;
 
 use geo::Geometry;
 
+use crate::analysis::coverage::{
+    CoverageOptions, LayerCoverage, Share, area_share, covered_area, demand_share, layer_coverage,
+};
 use crate::analysis::isochrone::{AreaMode, AreaOptions, BandArea, response_areas};
-use crate::analysis::reach::{SnapIndex, Station, stations_from_layer};
+use crate::analysis::reach::{Snap, SnapIndex, Station, stations_from_layer};
 use crate::analysis::road_graph::{RoadGraph, SpeedTable};
 use crate::map::symbology::{Category, LayerStyle};
 use crate::model::{Layer, LayerKind, ValueRef};
@@ -19,6 +22,8 @@ pub struct ResponseSettings {
     pub busy: BTreeSet<String>,
     /// Stations farther than this from an open road are not used, metres.
     pub max_snap_m: f64,
+    /// Road class -> km/h for fire engines; edited in the panel.
+    pub speeds: SpeedTable,
 }
 
 impl Default for ResponseSettings {
@@ -27,6 +32,7 @@ impl Default for ResponseSettings {
             options: AreaOptions::default(),
             busy: BTreeSet::new(),
             max_snap_m: 500.0,
+            speeds: SpeedTable::emergency_default(),
         }
     }
 }
@@ -62,15 +68,66 @@ pub enum ResponseError {
     Graph(String),
 }
 
-/// Computes the areas from every road layer and every fire-station layer given.
-pub fn compute(
-    roads: &[&Layer],
+/// What a built road network depends on: which road layers (id and size) and the speeds.
+#[derive(Debug, Clone, PartialEq)]
+struct NetworkKey {
+    roads: Vec<(u64, usize)>,
+    speeds: SpeedTable,
+}
+
+/// The road graph and its snapping index, built once and reused while the road layers and
+/// the speed table stay the same: dragging a station or toggling a busy one then costs only
+/// the reach and the polygons.
+pub struct RoadNetwork {
+    key: NetworkKey,
+    pub graph: RoadGraph,
+    pub snap_index: SnapIndex,
+    /// Warnings from building the graph (disconnected parts...), shown once per build.
+    pub warnings: Vec<String>,
+}
+
+impl RoadNetwork {
+    /// The cached network when it matches the road layers (id, layer) and speeds, else a
+    /// fresh build stored in the cache. The bool says whether it was built now.
+    pub fn get_or_build<'a>(
+        cache: &'a mut Option<RoadNetwork>,
+        roads: &[(u64, &Layer)],
+        speeds: &SpeedTable,
+    ) -> Result<(&'a RoadNetwork, bool), ResponseError> {
+        if roads.is_empty() {
+            return Err(ResponseError::NoRoads);
+        }
+        let key = NetworkKey {
+            roads: roads.iter().map(|(id, l)| (*id, l.len())).collect(),
+            speeds: speeds.clone(),
+        };
+        let fresh = !cache.as_ref().is_some_and(|n| n.key == key);
+        if fresh {
+            let layers: Vec<&Layer> = roads.iter().map(|(_, l)| *l).collect();
+            let (graph, warnings) = RoadGraph::build(&layers, speeds)
+                .map_err(|e| ResponseError::Graph(e.to_string()))?;
+            let snap_index = SnapIndex::new(&graph);
+            *cache = Some(RoadNetwork {
+                key,
+                graph,
+                snap_index,
+                warnings,
+            });
+        }
+        match cache.as_ref() {
+            Some(network) => Ok((network, fresh)),
+            None => Err(ResponseError::NoRoads),
+        }
+    }
+}
+
+/// The stations of every station layer that are not busy, and their snaps to the network.
+fn available_snaps(
+    network: &RoadNetwork,
     station_layers: &[&Layer],
     settings: &ResponseSettings,
-) -> Result<ResponseResult, ResponseError> {
-    if roads.is_empty() {
-        return Err(ResponseError::NoRoads);
-    }
+    warnings: &mut Vec<String>,
+) -> Result<(Vec<Station>, Vec<Option<Snap>>), ResponseError> {
     let stations: Vec<Station> = station_layers
         .iter()
         .flat_map(|l| stations_from_layer(l).into_iter().map(|(_, s)| s))
@@ -78,30 +135,134 @@ pub fn compute(
     if stations.is_empty() {
         return Err(ResponseError::NoStations);
     }
-    let (graph, mut warnings) = RoadGraph::build(roads, &SpeedTable::emergency_default())
-        .map_err(|e| ResponseError::Graph(e.to_string()))?;
     let available: Vec<Station> = stations
         .into_iter()
         .filter(|s| !settings.busy.contains(&s.id))
         .collect();
-    let index = SnapIndex::new(&graph);
-    let (snaps, snap_warnings) = index.snap_stations(&graph, &available, settings.max_snap_m);
+    let (snaps, snap_warnings) =
+        network
+            .snap_index
+            .snap_stations(&network.graph, &available, settings.max_snap_m);
     warnings.extend(snap_warnings);
     if snaps.iter().all(Option::is_none) {
         return Err(ResponseError::NoAvailableStation);
     }
+    Ok((available, snaps))
+}
+
+/// Computes the areas from the road layers (with their app ids, for the cache) and every
+/// fire-station layer given.
+pub fn compute(
+    roads: &[(u64, &Layer)],
+    station_layers: &[&Layer],
+    settings: &ResponseSettings,
+    cache: &mut Option<RoadNetwork>,
+) -> Result<ResponseResult, ResponseError> {
+    let (network, fresh) = RoadNetwork::get_or_build(cache, roads, &settings.speeds)?;
+    let mut warnings = if fresh {
+        network.warnings.clone()
+    } else {
+        Vec::new()
+    };
+    let (available, snaps) = available_snaps(network, station_layers, settings, &mut warnings)?;
     let responding = available
         .iter()
         .zip(&snaps)
         .filter(|(_, snap)| snap.is_some())
         .map(|(s, _)| s.id.clone())
         .collect();
-    let (bands, _) = response_areas(&graph, &snaps, &settings.options);
+    let (bands, _) = response_areas(&network.graph, &snaps, &settings.options);
     let layer = bands_layer(&bands, &available, settings.options.mode);
     Ok(ResponseResult {
         layer,
         bands,
         responding,
+        warnings,
+    })
+}
+
+/// Coverage of one band, as the coverage panel shows it.
+#[derive(Debug, Clone)]
+pub struct CoverageSummary {
+    pub minutes: f64,
+    pub band_km2: f64,
+    /// Covered population (from the population layer's `population` field).
+    pub population: Option<Share>,
+    /// Covered share of the built-up area.
+    pub builtup: Option<Share>,
+    /// Per chosen layer (by app id): which features the band reaches.
+    pub layers: Vec<(u64, LayerCoverage)>,
+    /// Per responding station: id, district km², over 7 km², over 15 km².
+    pub districts: Vec<(String, f64, bool, bool)>,
+    pub warnings: Vec<String>,
+}
+
+/// What the coverage report is computed over.
+pub struct CoverageInputs<'a> {
+    pub roads: &'a [(u64, &'a Layer)],
+    pub station_layers: &'a [&'a Layer],
+    pub population: Option<&'a Layer>,
+    pub builtup: Option<&'a Layer>,
+    /// Layers whose features are checked one by one (app id, layer).
+    pub layers: &'a [(u64, &'a Layer)],
+}
+
+/// The coverage report for `minutes` with the panel's settings (busy stations excluded).
+pub fn coverage(
+    inputs: &CoverageInputs<'_>,
+    settings: &ResponseSettings,
+    minutes: f64,
+    cache: &mut Option<RoadNetwork>,
+) -> Result<CoverageSummary, ResponseError> {
+    let (network, _) = RoadNetwork::get_or_build(cache, inputs.roads, &settings.speeds)?;
+    let mut warnings = Vec::new();
+    let (available, snaps) =
+        available_snaps(network, inputs.station_layers, settings, &mut warnings)?;
+    let options = CoverageOptions {
+        minutes,
+        turnout_s: settings.options.turnout_s,
+        access_m: settings.options.access_m,
+        cell_m: settings.options.cell_m,
+    };
+    let graph = &network.graph;
+    let covered = covered_area(graph, &snaps, &options);
+    let population = inputs.population.map(|layer| {
+        let (share, demand_warnings) = demand_share(graph, &covered, layer, "population");
+        warnings.extend(
+            demand_warnings
+                .into_iter()
+                .map(|w| format!("{}: {w}", layer.name)),
+        );
+        share
+    });
+    let builtup = inputs
+        .builtup
+        .map(|layer| area_share(graph, &covered, layer));
+    let layers = inputs
+        .layers
+        .iter()
+        .map(|(id, layer)| (*id, layer_coverage(graph, &covered, layer)))
+        .collect();
+    let districts = covered
+        .districts
+        .iter()
+        .filter_map(|d| {
+            let station = available.get(d.station as usize)?;
+            Some((
+                station.id.clone(),
+                d.area_km2,
+                d.over_standard,
+                d.over_limit,
+            ))
+        })
+        .collect();
+    Ok(CoverageSummary {
+        minutes,
+        band_km2: covered.area_km2,
+        population,
+        builtup,
+        layers,
+        districts,
         warnings,
     })
 }
@@ -195,28 +356,29 @@ mod tests {
             },
             ..ResponseSettings::default()
         };
-        let all = compute(&[&roads], &[&stations], &settings).unwrap();
+        let mut cache = None;
+        let all = compute(&[(1, &roads)], &[&stations], &settings, &mut cache).unwrap();
         assert_eq!(all.layer.len(), 1);
         assert_eq!(all.responding.len(), 5);
         let busy_id = all.responding[0].clone();
         let mut busy = settings.clone();
         busy.busy.insert(busy_id.clone());
-        let fewer = compute(&[&roads], &[&stations], &busy).unwrap();
+        let fewer = compute(&[(1, &roads)], &[&stations], &busy, &mut cache).unwrap();
         assert!(!fewer.responding.contains(&busy_id));
         assert!(fewer.bands[0].area_km2 < all.bands[0].area_km2);
 
         assert_eq!(
-            compute(&[], &[&stations], &settings).unwrap_err(),
+            compute(&[], &[&stations], &settings, &mut cache).unwrap_err(),
             ResponseError::NoRoads
         );
         assert_eq!(
-            compute(&[&roads], &[], &settings).unwrap_err(),
+            compute(&[(1, &roads)], &[], &settings, &mut cache).unwrap_err(),
             ResponseError::NoStations
         );
         let mut everyone_busy = settings.clone();
         everyone_busy.busy = all.responding.iter().cloned().collect();
         assert_eq!(
-            compute(&[&roads], &[&stations], &everyone_busy).unwrap_err(),
+            compute(&[(1, &roads)], &[&stations], &everyone_busy, &mut cache).unwrap_err(),
             ResponseError::NoAvailableStation
         );
     }

@@ -259,6 +259,8 @@ pub struct LayerDraw<'a> {
     pub classes: &'a [u16],
     /// Features to draw emphasised (search hits, identify results).
     pub highlighted: &'a [usize],
+    /// Features to mark as a problem (uncovered by the response band, failing a check).
+    pub flagged: &'a [usize],
 }
 
 /// Above this many visible point features, points are thinned to one per screen cell.
@@ -491,9 +493,14 @@ pub fn layer_shapes(
     if !point_mesh.is_empty() {
         shapes.push(Shape::mesh(point_mesh));
     }
+    for &feature in draw.flagged {
+        if let Some(prepared) = draw.cache.features.get(feature) {
+            highlight_shapes(view, prepared, FLAGGED, shapes);
+        }
+    }
     for &feature in draw.highlighted {
         if let Some(prepared) = draw.cache.features.get(feature) {
-            highlight_shapes(view, prepared, shapes);
+            highlight_shapes(view, prepared, HIGHLIGHT, shapes);
         }
     }
     stats
@@ -694,9 +701,16 @@ pub fn marker_shapes(
 }
 
 const HIGHLIGHT: Color32 = Color32::from_rgb(255, 220, 0);
+/// Problems (uncovered, failing a siting check): red, distinct from the yellow selection.
+const FLAGGED: Color32 = Color32::from_rgb(230, 30, 30);
 
-fn highlight_shapes(view: &ViewTransform, geometry: &PreparedGeometry, shapes: &mut Vec<Shape>) {
-    let stroke = Stroke::new(3.5, HIGHLIGHT);
+fn highlight_shapes(
+    view: &ViewTransform,
+    geometry: &PreparedGeometry,
+    colour: Color32,
+    shapes: &mut Vec<Shape>,
+) {
+    let stroke = Stroke::new(3.5, colour);
     emit_geometry(geometry, &mut |part| match part {
         Part::Point(m) => {
             let p = view.to_screen(m);

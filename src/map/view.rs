@@ -10,6 +10,7 @@ use super::render::{
 };
 use crate::app::{AppState, Command, FeatureRef, ViewRequest};
 use crate::i18n::Lang;
+use crate::model::LayerKind;
 
 /// Pointer tolerance for hover and identify, in screen pixels.
 pub const HIT_TOLERANCE_PX: f32 = 6.0;
@@ -119,6 +120,7 @@ impl MapView {
                         style: &l.style,
                         classes: &l.classes,
                         highlighted: &highlighted,
+                        flagged: state.flagged_features(l.id),
                     },
                     &mut shapes,
                     &mut layer_labels,
@@ -134,6 +136,9 @@ impl MapView {
                 draw_labels(&painter, ui, &labels, clip);
             }
             draw_scale_bar(&painter, &view, clip, lang);
+            if state.drag_stations {
+                commands.extend(station_drag_handles(ui, &painter, state, &view, clip));
+            }
 
             if let Some(hover) = response.hover_pos() {
                 let (lon, lat) = view.screen_to_lonlat(hover);
@@ -166,6 +171,56 @@ impl MapView {
         basemaps.draw_status_badge(ui, rect, lang);
         commands
     }
+}
+
+/// Draggable rings over every visible fire station; a drag moves the station, and the
+/// response areas follow (the app recomputes on each move).
+fn station_drag_handles(
+    ui: &mut Ui,
+    painter: &egui::Painter,
+    state: &AppState,
+    view: &ViewTransform,
+    clip: Rect,
+) -> Vec<Command> {
+    const HANDLE_PX: f32 = 22.0;
+    let mut commands = Vec::new();
+    let ring = Stroke::new(2.0, Color32::from_rgb(0, 90, 200));
+    for l in state
+        .layers
+        .iter()
+        .filter(|l| l.visible && l.layer.kind == LayerKind::FireStation)
+    {
+        for (feature, g) in l.layer.geometries.iter().enumerate() {
+            let geo::Geometry::Point(p) = g else {
+                continue;
+            };
+            let pos = view.lonlat_to_screen(p.x(), p.y());
+            if !clip.contains(pos) {
+                continue;
+            }
+            let handle = ui.interact(
+                Rect::from_center_size(pos, vec2(HANDLE_PX, HANDLE_PX)),
+                ui.make_persistent_id(("drag-station", l.id, feature)),
+                egui::Sense::drag(),
+            );
+            painter.circle_stroke(pos, HANDLE_PX / 2.0, ring);
+            if handle.hovered() || handle.dragged() {
+                ui.ctx().set_cursor_icon(egui::CursorIcon::Grab);
+            }
+            if handle.dragged()
+                && let Some(pointer) = handle.interact_pointer_pos()
+            {
+                let (lon, lat) = view.screen_to_lonlat(pointer);
+                commands.push(Command::MovePoint {
+                    layer: l.id,
+                    feature,
+                    lon,
+                    lat,
+                });
+            }
+        }
+    }
+    commands
 }
 
 fn tolerance_m(projector: &walkers::Projector, lon: f64, lat: f64) -> f64 {

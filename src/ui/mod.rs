@@ -1,6 +1,7 @@
 //! The window: one panel per file; each reads the state and returns commands.
 
 pub mod basemap_panel;
+pub mod coverage_panel;
 pub mod dialogs;
 pub mod fonts;
 pub mod identify_panel;

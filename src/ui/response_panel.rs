@@ -71,12 +71,26 @@ impl ResponsePanel {
                             }
                         }
                     });
-                if ui
-                    .button(lang.pick("计算响应区", "Compute response areas"))
-                    .clicked()
-                {
-                    commands.push(Command::ComputeResponseAreas);
-                }
+                speed_table(ui, state, lang, &mut commands);
+                ui.horizontal(|ui| {
+                    if ui
+                        .button(lang.pick("计算响应区", "Compute response areas"))
+                        .clicked()
+                    {
+                        commands.push(Command::ComputeResponseAreas);
+                    }
+                    let mut drag = state.drag_stations;
+                    if ui
+                        .checkbox(&mut drag, lang.pick("拖动消防站", "Drag stations"))
+                        .on_hover_text(lang.pick(
+                            "在地图上拖动消防站，响应区随之实时更新",
+                            "Drag a station on the map; the areas follow live",
+                        ))
+                        .changed()
+                    {
+                        commands.push(Command::SetDragStations(drag));
+                    }
+                });
                 let stations = state.station_ids();
                 if !stations.is_empty() {
                     ui.label(lang.pick("出动中/不可用的消防站：", "Busy or unavailable stations:"));
@@ -111,6 +125,71 @@ impl ResponsePanel {
                 }
             });
         commands
+    }
+}
+
+/// The fire-engine speed per road class, editable; changes recompute the areas on screen.
+fn speed_table(ui: &mut Ui, state: &AppState, lang: Lang, commands: &mut Vec<Command>) {
+    egui::CollapsingHeader::new(lang.pick("道路速度（km/h）", "Road speeds (km/h)"))
+        .id_salt("speed-table")
+        .show(ui, |ui| {
+            let speeds = &state.response.speeds;
+            let mut rows = speeds.classes();
+            rows.push(("default".to_owned(), speeds.default_kmh()));
+            egui::Grid::new("speed-grid").striped(true).show(ui, |ui| {
+                for (class, kmh) in rows {
+                    let label = ui.label(format!("{} {class}", road_class_name(&class, lang)));
+                    let mut value = kmh;
+                    if ui
+                        .add(
+                            egui::DragValue::new(&mut value)
+                                .range(1.0..=130.0)
+                                .speed(0.5),
+                        )
+                        .labelled_by(label.id)
+                        .changed()
+                    {
+                        commands.push(Command::SetSpeed(class, value));
+                    }
+                    ui.end_row();
+                }
+            });
+            ui.horizontal(|ui| {
+                if ui.button(lang.pick("恢复默认", "Reset to default")).clicked() {
+                    commands.push(Command::ResetSpeeds);
+                }
+            });
+            ui.label(
+                egui::RichText::new(lang.pick(
+                    "默认值为消防车规划速度（城区约30-35 km/h），非道路限速；见文档",
+                    "Defaults are fire-engine planning speeds (about 30-35 km/h in town), not speed limits; see the docs",
+                ))
+                .small()
+                .weak(),
+            );
+        });
+}
+
+/// The Chinese/English name of an OSM `highway` class.
+fn road_class_name(class: &str, lang: Lang) -> &'static str {
+    match class {
+        "motorway" => lang.pick("高速公路", "Motorway"),
+        "motorway_link" => lang.pick("高速匝道", "Motorway link"),
+        "trunk" => lang.pick("快速路/国道", "Trunk"),
+        "trunk_link" => lang.pick("快速路匝道", "Trunk link"),
+        "primary" => lang.pick("主干路", "Primary"),
+        "primary_link" => lang.pick("主干路连接线", "Primary link"),
+        "secondary" => lang.pick("次干路", "Secondary"),
+        "secondary_link" => lang.pick("次干路连接线", "Secondary link"),
+        "tertiary" => lang.pick("支路", "Tertiary"),
+        "tertiary_link" => lang.pick("支路连接线", "Tertiary link"),
+        "residential" => lang.pick("居住区道路", "Residential"),
+        "living_street" => lang.pick("生活街道", "Living street"),
+        "service" => lang.pick("服务道路", "Service"),
+        "unclassified" => lang.pick("未分级道路", "Unclassified"),
+        "track" => lang.pick("机耕路", "Track"),
+        "default" => lang.pick("其他道路", "Other roads"),
+        _ => "",
     }
 }
 

@@ -5,8 +5,16 @@ use std::path::PathBuf;
 
 use egui::{Panel, Ui};
 
+use super::coverage_panel::CoveragePanel;
 use super::layers_panel::LayersPanel;
 use super::response_panel::ResponsePanel;
+
+/// The groups of panels on the right side.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RightTab {
+    Analysis,
+    Query,
+}
 use super::search_panel::SearchPanel;
 use super::{dialogs, identify_panel, legend};
 use crate::app::{AppState, Command, Settings, demo_dir};
@@ -25,6 +33,9 @@ pub struct OneMapApp {
     layers_panel: LayersPanel,
     search_panel: SearchPanel,
     response_panel: ResponsePanel,
+    coverage_panel: CoveragePanel,
+    /// Which group of panels the right side shows.
+    pub right_tab: RightTab,
 }
 
 impl OneMapApp {
@@ -70,11 +81,17 @@ impl OneMapApp {
             layers_panel: LayersPanel::default(),
             search_panel: SearchPanel::default(),
             response_panel: ResponsePanel::default(),
+            coverage_panel: CoveragePanel::default(),
+            right_tab: RightTab::Analysis,
         }
     }
 
     fn apply_all(&mut self, commands: Vec<Command>) {
         for command in commands {
+            // A click on the map asks "what is this": show the answer.
+            if matches!(command, Command::Identify(..)) {
+                self.right_tab = RightTab::Query;
+            }
             self.state.apply(command);
         }
     }
@@ -179,15 +196,38 @@ impl OneMapApp {
             .default_size(290.0)
             .resizable(true)
             .show(ui, |ui| {
-                commands.extend(self.response_panel.show(ui, &self.state));
+                let lang = self.state.lang();
+                ui.horizontal(|ui| {
+                    for (tab, name) in [
+                        (RightTab::Analysis, lang.pick("分析", "Analysis")),
+                        (RightTab::Query, lang.pick("查询", "Search & identify")),
+                    ] {
+                        if ui.selectable_label(self.right_tab == tab, name).clicked() {
+                            self.right_tab = tab;
+                        }
+                    }
+                });
                 ui.separator();
-                commands.extend(self.search_panel.show(ui, &self.state));
-                ui.separator();
-                egui::ScrollArea::vertical()
-                    .id_salt("identify")
-                    .show(ui, |ui| {
-                        commands.extend(identify_panel::show(ui, &self.state));
-                    });
+                match self.right_tab {
+                    RightTab::Analysis => {
+                        egui::ScrollArea::vertical()
+                            .id_salt("analysis")
+                            .show(ui, |ui| {
+                                commands.extend(self.response_panel.show(ui, &self.state));
+                                ui.separator();
+                                commands.extend(self.coverage_panel.show(ui, &self.state));
+                            });
+                    }
+                    RightTab::Query => {
+                        commands.extend(self.search_panel.show(ui, &self.state));
+                        ui.separator();
+                        egui::ScrollArea::vertical()
+                            .id_salt("identify")
+                            .show(ui, |ui| {
+                                commands.extend(identify_panel::show(ui, &self.state));
+                            });
+                    }
+                }
             });
 
         egui::CentralPanel::default()
