@@ -378,3 +378,62 @@ fn dragging_a_station_moves_it_and_its_areas_follow() {
         "the 5-minute area changed: {five_before} -> {five_after}"
     );
 }
+
+#[test]
+fn a_csv_goes_through_the_import_dialog_and_the_choice_is_remembered() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("points_from_amap.csv");
+    // Two points picked on Amap (GCJ-02) in Zhoucun.
+    std::fs::write(
+        &csv,
+        "名称,经度,纬度\n甲,117.8750,36.8030\n乙,117.8900,36.8100\n",
+    )
+    .unwrap();
+    let mut h = harness(app_with(vec![], Lang::En));
+    h.state_mut()
+        .state
+        .apply(onemap::app::Command::OpenFiles(vec![csv.clone()]));
+    h.state_mut().state.wait_for_loads();
+    h.run_steps(3);
+    // A table cannot say WGS84 from GCJ-02: nothing is added until the user decides.
+    assert!(h.state().state.layers.is_empty());
+    assert!(h.state().state.pending_import.is_some());
+    h.get_by_label_contains("No coordinate system given");
+    let crs = h.get_by_role_and_label(egui::accesskit::Role::TextInput, "Coordinate system");
+    crs.focus();
+    crs.type_text("gcj02");
+    h.run_steps(2);
+    h.get_by_label("Read again with these choices").click();
+    h.run_steps(2);
+    h.state_mut().state.wait_for_loads();
+    h.run_steps(3);
+    h.get_by_label("Import").click();
+    h.run_steps(3);
+    let state = &h.state().state;
+    assert!(state.pending_import.is_none());
+    assert_eq!(state.layers.len(), 1);
+    let geo::Geometry::Point(p) = state.layers[0].layer.geometries[0] else {
+        panic!("points")
+    };
+    // GCJ-02 -> WGS84 moves Zhoucun about 516 m west and 23 m south.
+    let (dx_m, dy_m) = (
+        (p.x() - 117.8750) * 111_320.0 * 36.803f64.to_radians().cos(),
+        (p.y() - 36.8030) * 110_950.0,
+    );
+    assert!((-560.0..-470.0).contains(&dx_m), "{dx_m}");
+    assert!((-45.0..0.0).contains(&dy_m), "{dy_m}");
+    let remembered = state
+        .settings
+        .import_choices
+        .get(&onemap::app::path_key(&csv))
+        .unwrap();
+    assert_eq!(remembered.crs.as_deref(), Some("gcj02"));
+    // Opened again: the remembered choice applies without asking.
+    h.state_mut()
+        .state
+        .apply(onemap::app::Command::OpenFiles(vec![csv]));
+    h.state_mut().state.wait_for_loads();
+    h.run_steps(2);
+    assert!(h.state().state.pending_import.is_none());
+    assert_eq!(h.state().state.layers.len(), 2);
+}

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, TryRecvError, channel};
 
-use crate::io::{LoadWarning, Progress, load_path};
+use crate::io::{LoadWarning, Progress, ReadOptions, SourceInfo, read_path};
 use crate::map::render::RenderCache;
 use crate::map::symbology::LayerStyle;
 use crate::model::Layer;
@@ -29,47 +29,60 @@ pub struct PreparedLayer {
 }
 
 impl PreparedLayer {
-    /// Reads, indexes and prepares one file on the calling thread.
+    /// Reads, indexes and prepares one file on the calling thread: every layer it holds and
+    /// what the reader decided (CRS, encoding) and why.
     pub fn load(
         path: &std::path::Path,
+        options: &ReadOptions,
         saved: Option<(usize, SavedLayer)>,
         progress: &Progress,
-    ) -> Result<PreparedLayer, String> {
-        let loaded = load_path(path, progress).map_err(|e| e.to_string())?;
-        let mut layer = loaded.layer;
-        if layer.is_empty() && !loaded.warnings.is_empty() {
-            let first = loaded
-                .warnings
+    ) -> Result<(Vec<PreparedLayer>, SourceInfo), String> {
+        let result = read_path(path, options, progress).map_err(|e| e.to_string())?;
+        let mut prepared = Vec::new();
+        let mut problems = Vec::new();
+        for loaded in result.layers {
+            let mut layer = loaded.layer;
+            if layer.is_empty() && !loaded.warnings.is_empty() {
+                problems.extend(loaded.warnings);
+                continue;
+            }
+            let (saved_index, style, visible) = match &saved {
+                Some((i, s)) => {
+                    layer.kind = s.kind;
+                    (Some(*i), Some(s.style.clone()), s.visible)
+                }
+                None => (None, None, true),
+            };
+            let index = LayerIndex::build(&layer.geometries);
+            let render = RenderCache::build(&layer);
+            prepared.push(PreparedLayer {
+                layer,
+                index,
+                render,
+                warnings: loaded.warnings,
+                style,
+                visible,
+                saved_index,
+                for_basemap: false,
+            });
+        }
+        if prepared.is_empty() {
+            let first = problems
                 .first()
-                .map(|w| w.to_string())
+                .map(|w| format!("; first: {w}"))
                 .unwrap_or_default();
             return Err(format!(
-                "{}: no feature could be read ({} problems; first: {first})",
+                "{}: no feature could be read ({} problems{first})",
                 path.display(),
-                loaded.warnings.len()
+                problems.len()
             ));
         }
-        let (saved_index, style, visible) = match saved {
-            Some((i, s)) => {
-                layer.kind = s.kind;
-                (Some(i), Some(s.style), s.visible)
-            }
-            None => (None, None, true),
-        };
-        let index = LayerIndex::build(&layer.geometries);
-        let render = RenderCache::build(&layer);
-        Ok(PreparedLayer {
-            layer,
-            index,
-            render,
-            warnings: loaded.warnings,
-            style,
-            visible,
-            saved_index,
-            for_basemap: false,
-        })
+        Ok((prepared, result.info))
     }
 }
+
+/// What a finished background load produced.
+pub type LoadOutcome = Result<(Vec<PreparedLayer>, SourceInfo), String>;
 
 /// One file loading in the background.
 pub struct LoadJob {
@@ -77,14 +90,19 @@ pub struct LoadJob {
     /// The file feeds the built-in basemap, not the layer list.
     pub for_basemap: bool,
     pub progress: Arc<Progress>,
-    receiver: Receiver<Result<PreparedLayer, String>>,
-    done: Option<Result<PreparedLayer, String>>,
+    /// The options the file is read with (the import dialog's choices).
+    pub options: ReadOptions,
+    /// Show the import dialog with the result instead of adding the layers at once.
+    pub review: bool,
+    receiver: Receiver<LoadOutcome>,
+    done: Option<LoadOutcome>,
 }
 
 impl LoadJob {
     /// Starts reading `path` on a new thread; `repaint` is woken when it is done.
     pub fn start(
         path: PathBuf,
+        options: ReadOptions,
         saved: Option<(usize, SavedLayer)>,
         repaint: Option<egui::Context>,
     ) -> LoadJob {
@@ -92,10 +110,12 @@ impl LoadJob {
         let (sender, receiver) = channel();
         let thread_progress = Arc::clone(&progress);
         let thread_path = path.clone();
+        let thread_options = options.clone();
         let spawned = std::thread::Builder::new()
             .name("onemap-load".into())
             .spawn(move || {
-                let result = PreparedLayer::load(&thread_path, saved, &thread_progress);
+                let result =
+                    PreparedLayer::load(&thread_path, &thread_options, saved, &thread_progress);
                 // The receiver is gone only when the app closed: nothing to tell then.
                 let _ = sender.send(result);
                 if let Some(ctx) = repaint {
@@ -112,6 +132,8 @@ impl LoadJob {
         LoadJob {
             path,
             for_basemap: false,
+            options,
+            review: false,
             progress,
             receiver,
             done,
@@ -119,7 +141,7 @@ impl LoadJob {
     }
 
     /// The result, once the load has finished.
-    pub fn poll(&mut self) -> Option<Result<PreparedLayer, String>> {
+    pub fn poll(&mut self) -> Option<LoadOutcome> {
         if let Some(done) = self.done.take() {
             return Some(done);
         }

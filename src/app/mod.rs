@@ -97,6 +97,59 @@ pub struct Settings {
     /// Folder whose borders, roads, rivers and water draw the built-in basemap; None uses
     /// the bundled demo district.
     pub basemap_data_dir: Option<PathBuf>,
+    /// The import dialog's choices, remembered per file (path as text).
+    pub import_choices: std::collections::BTreeMap<String, ImportChoice>,
+}
+
+/// What the user chose in the import dialog for one file, remembered for the next time it
+/// is opened (and when the layer list is restored).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct ImportChoice {
+    /// A CRS key `Crs::parse` reads ("EPSG:4527", "gcj02"); None detects.
+    pub crs: Option<String>,
+    /// An encoding label; None detects.
+    pub encoding: Option<String>,
+    pub x_col: Option<String>,
+    pub y_col: Option<String>,
+    pub folders_as_layers: bool,
+}
+
+impl ImportChoice {
+    /// The reader options these choices stand for (a CRS key that no longer parses is
+    /// dropped: detection then decides).
+    pub fn read_options(&self) -> crate::io::ReadOptions {
+        crate::io::ReadOptions {
+            crs: self
+                .crs
+                .as_deref()
+                .and_then(|k| crate::crs::Crs::parse(k).ok()),
+            encoding: self.encoding.clone(),
+            x_col: self.x_col.clone(),
+            y_col: self.y_col.clone(),
+            folders_as_layers: self.folders_as_layers,
+            clip: None,
+        }
+    }
+
+    /// The choices behind reader options.
+    pub fn from_options(options: &crate::io::ReadOptions) -> ImportChoice {
+        ImportChoice {
+            crs: options.crs.as_ref().and_then(crate::crs::Crs::key),
+            encoding: options.encoding.clone(),
+            x_col: options.x_col.clone(),
+            y_col: options.y_col.clone(),
+            folders_as_layers: options.folders_as_layers,
+        }
+    }
+}
+
+/// A file read for the import dialog: the result (or the error) waits for the user to
+/// accept it, change the choices and read again, or cancel.
+pub struct PendingImport {
+    pub path: PathBuf,
+    pub options: crate::io::ReadOptions,
+    pub outcome: loading::LoadOutcome,
 }
 
 impl Default for Settings {
@@ -109,6 +162,7 @@ impl Default for Settings {
             view_zoom: None,
             show_labels: true,
             basemap_data_dir: None,
+            import_choices: std::collections::BTreeMap::new(),
         }
     }
 }
@@ -132,6 +186,11 @@ pub struct Notice {
 #[must_use]
 pub enum Command {
     OpenFiles(Vec<PathBuf>),
+    /// Reads a file for the import dialog (preview, detected CRS/encoding, overrides).
+    ReviewImport(PathBuf, crate::io::ReadOptions),
+    /// Adds the pending import's layers and remembers its choices for that file.
+    AcceptImport,
+    CancelImport,
     SetVisible(LayerId, bool),
     SetStyle(LayerId, LayerStyle),
     SetKind(LayerId, LayerKind),
@@ -189,6 +248,8 @@ pub struct AppState {
     pub basemap_layers: Vec<MapLayer>,
     next_id: LayerId,
     pub loads: Vec<LoadJob>,
+    /// A file read and waiting in the import dialog.
+    pub pending_import: Option<PendingImport>,
     pub identified: Vec<FeatureRef>,
     pub search_query: String,
     pub search_results: Vec<FeatureRef>,
@@ -219,6 +280,7 @@ impl AppState {
             basemap_layers: Vec::new(),
             next_id: 1,
             loads: Vec::new(),
+            pending_import: None,
             identified: Vec::new(),
             search_query: String::new(),
             search_results: Vec::new(),
@@ -289,14 +351,60 @@ impl AppState {
         self.basemap_layers.insert(at, layer);
     }
 
-    /// Starts loading files on background threads.
+    /// Starts loading files on background threads, with the choices remembered for each.
+    /// A file whose coordinate system the format cannot state (a table or KML) and that
+    /// has no remembered choice goes to the import dialog first: the app never decides
+    /// WGS84 vs GCJ-02 vs BD-09 silently.
     pub fn open_files(&mut self, paths: Vec<PathBuf>) {
         for path in paths {
             if self.loads.iter().any(|j| j.path == path && !j.for_basemap) {
                 continue;
             }
-            self.loads
-                .push(LoadJob::start(path, None, self.repaint.clone()));
+            let remembered = self.settings.import_choices.get(&path_key(&path));
+            let options = remembered
+                .map(ImportChoice::read_options)
+                .unwrap_or_default();
+            let review =
+                remembered.is_none() && !crate::io::Format::from_path(&path).states_its_crs();
+            let mut job = LoadJob::start(path, options, None, self.repaint.clone());
+            job.review = review;
+            self.loads.push(job);
+        }
+    }
+
+    /// Reads a file again (in the background) for the import dialog with these choices.
+    pub fn review_import(&mut self, path: PathBuf, options: crate::io::ReadOptions) {
+        self.loads.retain(|j| !(j.path == path && j.review));
+        let mut job = LoadJob::start(path, options, None, self.repaint.clone());
+        job.review = true;
+        self.loads.push(job);
+    }
+
+    fn accept_import(&mut self) {
+        let Some(pending) = self.pending_import.take() else {
+            return;
+        };
+        match pending.outcome {
+            Ok((layers, _)) => {
+                self.settings.import_choices.insert(
+                    path_key(&pending.path),
+                    ImportChoice::from_options(&pending.options),
+                );
+                let mut bbox = None;
+                for prepared in layers {
+                    if let Some(b) = prepared.layer.bbox() {
+                        bbox = Some(bbox.map_or(b, |a| union_rect(a, b)));
+                    }
+                    self.add_layer(prepared);
+                }
+                if let Some(b) = bbox {
+                    self.view_request = Some(ViewRequest::Fit(b));
+                }
+            }
+            Err(message) => self.notices.push(Notice {
+                text: message,
+                is_error: true,
+            }),
         }
     }
 
@@ -306,8 +414,18 @@ impl AppState {
             Some(saved) => {
                 for (i, s) in saved.into_iter().enumerate() {
                     let path = s.path.clone();
-                    self.loads
-                        .push(LoadJob::start(path, Some((i, s)), self.repaint.clone()));
+                    let options = self
+                        .settings
+                        .import_choices
+                        .get(&path_key(&path))
+                        .map(ImportChoice::read_options)
+                        .unwrap_or_default();
+                    self.loads.push(LoadJob::start(
+                        path,
+                        options,
+                        Some((i, s)),
+                        self.repaint.clone(),
+                    ));
                 }
             }
             None => {
@@ -351,7 +469,12 @@ impl AppState {
             BASEMAP_KINDS.contains(&LayerKind::guess_from_name(&stem))
         });
         for path in files {
-            let mut job = LoadJob::start(path, None, self.repaint.clone());
+            let mut job = LoadJob::start(
+                path,
+                crate::io::ReadOptions::default(),
+                None,
+                self.repaint.clone(),
+            );
             job.for_basemap = true;
             self.loads.push(job);
         }
@@ -372,17 +495,43 @@ impl AppState {
         let mut finished = Vec::new();
         self.loads.retain_mut(|job| match job.poll() {
             Some(result) => {
-                finished.push((job.for_basemap, result));
+                finished.push((
+                    job.for_basemap,
+                    job.review.then(|| (job.path.clone(), job.options.clone())),
+                    result,
+                ));
                 false
             }
             None => true,
         });
         let any = !finished.is_empty();
-        for (for_basemap, result) in finished {
+        for (for_basemap, review, result) in finished {
+            if let Some((path, options)) = review {
+                if let Ok((layers, _)) = &result
+                    && let Some(bbox) = layers
+                        .iter()
+                        .filter_map(|l| l.layer.bbox())
+                        .reduce(union_rect)
+                {
+                    self.view_request = Some(ViewRequest::Fit(bbox));
+                }
+                self.pending_import = Some(PendingImport {
+                    path,
+                    options,
+                    outcome: result,
+                });
+                continue;
+            }
             match result {
-                Ok(prepared) if for_basemap => self.add_basemap_layer(prepared),
-                Ok(prepared) => {
-                    self.add_layer(prepared);
+                Ok((layers, _)) if for_basemap => {
+                    for prepared in layers {
+                        self.add_basemap_layer(prepared);
+                    }
+                }
+                Ok((layers, _)) => {
+                    for prepared in layers {
+                        self.add_layer(prepared);
+                    }
                 }
                 Err(message) => self.notices.push(Notice {
                     text: message,
@@ -462,6 +611,9 @@ impl AppState {
     fn apply_one(&mut self, command: Command) {
         match command {
             Command::OpenFiles(paths) => self.open_files(paths),
+            Command::ReviewImport(path, options) => self.review_import(path, options),
+            Command::AcceptImport => self.accept_import(),
+            Command::CancelImport => self.pending_import = None,
             Command::SetVisible(id, visible) => {
                 if let Some(i) = self.position(id) {
                     self.layers[i].visible = visible;
@@ -832,6 +984,14 @@ fn union_rect(a: geo::Rect<f64>, b: geo::Rect<f64>) -> geo::Rect<f64> {
         geo::coord! { x: a.min().x.min(b.min().x), y: a.min().y.min(b.min().y) },
         geo::coord! { x: a.max().x.max(b.max().x), y: a.max().y.max(b.max().y) },
     )
+}
+
+/// How a file is named in the remembered import choices.
+pub fn path_key(path: &Path) -> String {
+    std::fs::canonicalize(path)
+        .unwrap_or_else(|_| path.to_path_buf())
+        .to_string_lossy()
+        .into_owned()
 }
 
 /// The GeoJSON files of a folder, sorted (unreadable folders give none).

@@ -265,6 +265,16 @@ impl Crs {
         }
     }
 
+    /// A short text that [`Crs::parse`] reads back to this system ("EPSG:4527", "gcj02"),
+    /// for settings files and the command line; `None` for systems with no such text.
+    pub fn key(&self) -> Option<String> {
+        match self {
+            Crs::Gcj02 => Some("gcj02".to_owned()),
+            Crs::Bd09 => Some("bd09".to_owned()),
+            _ => self.epsg().map(|code| format!("EPSG:{code}")),
+        }
+    }
+
     /// Parses a CRS given by a user or a command line: "EPSG:4527" (or just "4527"),
     /// "wgs84", "cgcs2000", "gcj02", "bd09", "webmercator". "auto" is not a CRS: the caller
     /// handles it (by running [`detect`]) before calling this.
@@ -574,6 +584,18 @@ pub fn transform_geometry(
 mod tests {
     use super::*;
     use geo::{LineString, Point, Polygon};
+
+    #[test]
+    fn keys_parse_back_to_the_same_system() {
+        for code in [4326, 3857, 32650, 4527, 4549, 4491, 2383, 2435] {
+            let crs = Crs::from_epsg(code).unwrap();
+            let key = crs.key().unwrap();
+            assert_eq!(Crs::parse(&key).unwrap(), crs, "{key}");
+        }
+        for crs in [Crs::Gcj02, Crs::Bd09] {
+            assert_eq!(Crs::parse(&crs.key().unwrap()).unwrap(), crs);
+        }
+    }
 
     #[test]
     fn every_gk_epsg_code_round_trips() {

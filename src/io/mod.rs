@@ -160,6 +160,16 @@ impl Format {
         }
     }
 
+    /// True when the file itself says which coordinate system it is in (GeoJSON by RFC
+    /// 7946, Shapefile by .prj or unmistakable value ranges); tables and KML from Chinese
+    /// apps may be WGS84, GCJ-02 or BD-09 and only the user knows.
+    pub fn states_its_crs(self) -> bool {
+        match self {
+            Format::GeoJson | Format::Shapefile => true,
+            Format::Csv => false,
+        }
+    }
+
     /// The name shown to users and in `inspect`'s JSON.
     pub fn name(self) -> &'static str {
         match self {

@@ -131,6 +131,27 @@ impl MapView {
                 // Top layers label first, so they win the declutter.
                 labels.splice(0..0, layer_labels);
             }
+            // The file waiting in the import dialog, drawn over everything as a preview.
+            if let Some(Ok((preview, _))) = state.pending_import.as_ref().map(|p| &p.outcome) {
+                for p in preview {
+                    let style = crate::map::symbology::LayerStyle::preset(p.layer.kind);
+                    let mut ignored_labels = Vec::new();
+                    layer_shapes(
+                        &view,
+                        &LayerDraw {
+                            layer: &p.layer,
+                            index: &p.index,
+                            cache: &p.render,
+                            style: &style,
+                            classes: &[],
+                            highlighted: &[],
+                            flagged: &[],
+                        },
+                        &mut shapes,
+                        &mut ignored_labels,
+                    );
+                }
+            }
             painter.extend(shapes);
             if state.settings.show_labels {
                 draw_labels(&painter, ui, &labels, clip);

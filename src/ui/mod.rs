@@ -5,6 +5,7 @@ pub mod coverage_panel;
 pub mod dialogs;
 pub mod fonts;
 pub mod identify_panel;
+pub mod import_dialog;
 pub mod layers_panel;
 pub mod legend;
 pub mod response_panel;

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use egui::{Panel, Ui};
 
 use super::coverage_panel::CoveragePanel;
+use super::import_dialog::ImportDialog;
 use super::layers_panel::LayersPanel;
 use super::response_panel::ResponsePanel;
 
@@ -34,6 +35,7 @@ pub struct OneMapApp {
     search_panel: SearchPanel,
     response_panel: ResponsePanel,
     coverage_panel: CoveragePanel,
+    import_dialog: ImportDialog,
     /// Which group of panels the right side shows.
     pub right_tab: RightTab,
 }
@@ -82,6 +84,7 @@ impl OneMapApp {
             search_panel: SearchPanel::default(),
             response_panel: ResponsePanel::default(),
             coverage_panel: CoveragePanel::default(),
+            import_dialog: ImportDialog::default(),
             right_tab: RightTab::Analysis,
         }
     }
@@ -121,6 +124,17 @@ impl OneMapApp {
                         let files = dialogs::pick_layer_files(lang.pick("打开图层", "Open layers"));
                         if !files.is_empty() {
                             commands.push(Command::OpenFiles(files));
+                        }
+                        ui.close();
+                    }
+                    if ui
+                        .button(lang.pick("导入（检查坐标系）…", "Import (check coordinates)…"))
+                        .clicked()
+                    {
+                        let files =
+                            dialogs::pick_layer_files(lang.pick("导入图层", "Import a layer"));
+                        if let Some(path) = files.into_iter().next() {
+                            commands.push(Command::ReviewImport(path, Default::default()));
                         }
                         ui.close();
                     }
@@ -176,6 +190,8 @@ impl OneMapApp {
                 });
             });
         });
+
+        commands.extend(self.import_dialog.show(ui.ctx(), &self.state));
 
         Panel::bottom("status").show(ui, |ui| {
             commands.extend(self.status_bar(ui));
