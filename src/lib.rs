@@ -7,6 +7,7 @@
 // Drive-time engine: road graph, multi-station reach, response-area polygons.
 pub mod analysis;
 // Application state, commands and background loading (no drawing).
+#[cfg(feature = "gui")]
 pub mod app;
 // Headless command-line commands (`onemap inspect`).
 pub mod cli;
@@ -17,10 +18,12 @@ pub mod i18n;
 // File formats: readers and writers, with per-feature warnings.
 pub mod io;
 // Map drawing: basemaps, symbology, per-frame layer rendering.
+#[cfg(feature = "gui")]
 pub mod map;
 // Plain domain data: layers, features, attributes.
 pub mod model;
 // Spatial index per layer: features in a box, at a point, in a polygon, within metres, k nearest.
 pub mod spatial;
 // The egui window and its panels.
+#[cfg(feature = "gui")]
 pub mod ui;
