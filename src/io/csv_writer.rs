@@ -16,8 +16,8 @@ use encoding_rs::Encoding;
 use geo::{Coord, Geometry, LineString, Polygon};
 
 use super::write::{
-    CsvGeometry, Reprojector, WriteError, WriteOptions, WriteReport, feature_warning,
-    number_text, oriented,
+    CsvGeometry, Reprojector, WriteError, WriteOptions, WriteReport, feature_warning, number_text,
+    oriented,
 };
 use crate::model::{Layer, ValueRef};
 
@@ -97,9 +97,8 @@ pub fn write_csv(
     };
     let mut unmappable = 0usize;
     let mut record: Vec<Vec<u8>> = Vec::with_capacity(header.len());
-    let encode = |text: &str, unmappable: &mut usize| -> Vec<u8> {
-        encode_text(encoding, text, unmappable)
-    };
+    let encode =
+        |text: &str, unmappable: &mut usize| -> Vec<u8> { encode_text(encoding, text, unmappable) };
     let head: Vec<Vec<u8>> = header.iter().map(|h| encode(h, &mut unmappable)).collect();
     writer.write_record(&head).map_err(csv_error)?;
 
@@ -281,8 +280,8 @@ pub fn push_wkt(out: &mut String, geometry: &Geometry<f64>) {
 mod tests {
     use super::*;
     use crate::crs::Crs;
-    use crate::io::csv_reader::{CsvOptions, read_csv_points};
     use crate::io::Progress;
+    use crate::io::csv_reader::{CsvOptions, read_csv_points};
     use geo::{Point, line_string, polygon};
 
     fn points() -> Layer {
@@ -392,8 +391,14 @@ mod tests {
         let mut report = WriteReport::default();
         write_csv(&path, &layer, &WriteOptions::default(), &mut report).unwrap();
         let text = std::fs::read_to_string(&path).unwrap();
-        assert!(text.starts_with("WKT,名称,n,ok\nPOINT (117.87 36.8),"), "{text}");
-        assert!(text.contains("\"LINESTRING (1 2, 3 4)\",\"多行\n文本\",1.5,false"), "{text}");
+        assert!(
+            text.starts_with("WKT,名称,n,ok\nPOINT (117.87 36.8),"),
+            "{text}"
+        );
+        assert!(
+            text.contains("\"LINESTRING (1 2, 3 4)\",\"多行\n文本\",1.5,false"),
+            "{text}"
+        );
         let lonlat = WriteOptions {
             csv_geometry: CsvGeometry::LonLat,
             ..WriteOptions::default()

@@ -12,9 +12,7 @@ use std::path::Path;
 
 use geo::{Coord, Geometry, LineString, Polygon};
 
-use super::write::{
-    Reprojector, WriteError, WriteOptions, WriteReport, feature_warning, oriented,
-};
+use super::write::{Reprojector, WriteError, WriteOptions, WriteReport, feature_warning, oriented};
 use crate::crs::Crs;
 use crate::model::Layer;
 
@@ -81,12 +79,9 @@ pub fn write_geojson(
         let geometry = match reprojector.apply(geometry) {
             Ok(g) => g,
             Err(e) => {
-                report.warnings.push(feature_warning(
-                    path,
-                    layer,
-                    row,
-                    &format!("skipped: {e}"),
-                ));
+                report
+                    .warnings
+                    .push(feature_warning(path, layer, row, &format!("skipped: {e}")));
                 continue;
             }
         };
@@ -124,7 +119,10 @@ fn push_number(out: &mut String, value: f64) {
     let start = out.len();
     let _ = write!(out, "{value:.DEGREE_DECIMALS$}");
     if out[start..].contains('.') {
-        let trimmed = out[start..].trim_end_matches('0').trim_end_matches('.').len();
+        let trimmed = out[start..]
+            .trim_end_matches('0')
+            .trim_end_matches('.')
+            .len();
         out.truncate(start + trimmed);
     }
     if &out[start..] == "-0" {
@@ -287,7 +285,10 @@ mod tests {
         assert!(json.get("crs_note").is_none());
         let back = read_geojson_bytes(&path, text.as_bytes()).unwrap();
         assert_eq!(back.layer.len(), 2);
-        assert_eq!(back.layer.attributes.get(0, "area"), ValueRef::Number(2500.0));
+        assert_eq!(
+            back.layer.attributes.get(0, "area"),
+            ValueRef::Number(2500.0)
+        );
     }
 
     #[test]

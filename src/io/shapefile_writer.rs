@@ -527,7 +527,12 @@ fn unique_name(name: &str, encoding: &'static Encoding, used: &mut Vec<String>) 
         bytes = short;
         n += 1;
     }
-    used.push(encoding.decode_without_bom_handling(&bytes).0.to_lowercase());
+    used.push(
+        encoding
+            .decode_without_bom_handling(&bytes)
+            .0
+            .to_lowercase(),
+    );
     bytes
 }
 
@@ -551,7 +556,12 @@ struct Bounds([f64; 4]);
 
 impl Bounds {
     fn new() -> Self {
-        Bounds([f64::INFINITY, f64::INFINITY, f64::NEG_INFINITY, f64::NEG_INFINITY])
+        Bounds([
+            f64::INFINITY,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::NEG_INFINITY,
+        ])
     }
 
     fn add(&mut self, c: Coord<f64>) {
@@ -561,7 +571,12 @@ impl Bounds {
 
     fn merge(&mut self, other: &Bounds) {
         let (b, o) = (&mut self.0, &other.0);
-        *b = [b[0].min(o[0]), b[1].min(o[1]), b[2].max(o[2]), b[3].max(o[3])];
+        *b = [
+            b[0].min(o[0]),
+            b[1].min(o[1]),
+            b[2].max(o[2]),
+            b[3].max(o[3]),
+        ];
     }
 
     fn finite(&self) -> [f64; 4] {
@@ -892,8 +907,14 @@ mod tests {
             assert_eq!(detection.crs, Some(crs), "{wkt}\n{}", detection.reason);
         }
         let wkt = esri_wkt(Crs::from_epsg(4527).unwrap());
-        assert!(wkt.starts_with("PROJCS[\"CGCS2000_3_Degree_GK_Zone_39\""), "{wkt}");
-        assert!(wkt.contains("PARAMETER[\"False_Easting\",39500000.0]"), "{wkt}");
+        assert!(
+            wkt.starts_with("PROJCS[\"CGCS2000_3_Degree_GK_Zone_39\""),
+            "{wkt}"
+        );
+        assert!(
+            wkt.contains("PARAMETER[\"False_Easting\",39500000.0]"),
+            "{wkt}"
+        );
         assert!(esri_wkt(Crs::Gcj02).contains("GCJ_02"));
     }
 
@@ -950,7 +971,8 @@ mod tests {
             &Geometry::Polygon(Polygon::new(outer, vec![hole])),
             &mut parts,
         );
-        let area = |p: &Vec<Coord<f64>>| super::super::write::signed_area2(&LineString::new(p.clone()));
+        let area =
+            |p: &Vec<Coord<f64>>| super::super::write::signed_area2(&LineString::new(p.clone()));
         assert!(area(&parts[0]) < 0.0 && area(&parts[1]) > 0.0);
     }
 }

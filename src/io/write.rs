@@ -354,7 +354,12 @@ mod tests {
 
     #[test]
     fn several_layers_get_one_file_each_with_unique_safe_names() {
-        let (a, b, c, d) = (layer("roads"), layer("学校/医院"), layer("roads"), layer(" "));
+        let (a, b, c, d) = (
+            layer("roads"),
+            layer("学校/医院"),
+            layer("roads"),
+            layer(" "),
+        );
         let paths = layer_paths(Path::new("/tmp/out.geojson"), &[&a, &b, &c, &d]);
         let names: Vec<String> = paths
             .iter()
