@@ -259,6 +259,7 @@ fn gauss_kruger_target_round_trips_within_1e7_degree() {
     let gk = Crs::from_epsg(4527).unwrap();
     let options = WriteOptions {
         crs: gk,
+        encoding: Some("gbk".into()),
         ..WriteOptions::default()
     };
     write(&path, &layer, &options);
