@@ -266,7 +266,7 @@ mod tests {
         let path = dir.path().join("out.geojson");
         let mut report = WriteReport::default();
         write_geojson(&path, &sample(), &WriteOptions::default(), &mut report).unwrap();
-        assert_eq!(report.files, [path.clone()]);
+        assert_eq!(report.files, std::slice::from_ref(&path));
         assert!(report.warnings.is_empty(), "{:?}", report.warnings);
         let text = std::fs::read_to_string(&path).unwrap();
         let json: serde_json::Value = serde_json::from_str(&text).unwrap();
