@@ -140,6 +140,19 @@ pub fn write_csv(
             encoding.name()
         ));
     }
+    if matches!(options.crs, crate::crs::Crs::Gcj02 | crate::crs::Crs::Bd09) {
+        report.warnings.push(format!(
+            "{}: coordinates written in {}, not WGS 84; a CSV cannot say so, so name the file \
+             for it (e.g. ..._gcj02.csv) and choose {} when reading it back",
+            path.display(),
+            options.crs.name(),
+            if options.crs == crate::crs::Crs::Gcj02 {
+                "gcj02"
+            } else {
+                "bd09"
+            }
+        ));
+    }
     report.files.push(path.to_owned());
     Ok(())
 }

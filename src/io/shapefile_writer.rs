@@ -857,10 +857,16 @@ impl FamilyWriter<'_> {
             }
             (FieldType::Text, value) => {
                 let text = text_of(value).unwrap_or_default();
-                if self.encoding.encode(&text).2 {
+                let (bytes, _, had_errors) = self.encoding.encode(&text);
+                if had_errors {
                     *unmappable += 1;
                 }
-                let (bytes, cut) = encode_within(self.encoding, &text, width);
+                let (bytes, cut) = if bytes.len() <= width {
+                    (bytes, false)
+                } else {
+                    let (cut_bytes, cut) = encode_within(self.encoding, &text, width);
+                    (std::borrow::Cow::Owned(cut_bytes), cut)
+                };
                 record.extend_from_slice(&bytes);
                 record.extend(std::iter::repeat_n(b' ', width - bytes.len()));
                 return cut;
