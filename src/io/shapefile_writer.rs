@@ -90,13 +90,18 @@ pub fn write_shapefile(
     let mut rows_by_family: Vec<(Family, Vec<usize>)> = Vec::new();
     for (row, geometry) in layer.geometries.iter().enumerate() {
         let Some(family) = Family::of(geometry) else {
-            report.warnings.push(feature_warning(
-                path,
-                layer,
-                row,
-                "skipped: a geometry collection mixing points, lines and polygons, which a \
-                 Shapefile cannot hold",
-            ));
+            let problem = match geometry {
+                Geometry::GeometryCollection(c) if c.0.is_empty() => {
+                    "skipped: an empty geometry collection"
+                }
+                _ => {
+                    "skipped: a geometry collection mixing points, lines and polygons, which a \
+                     Shapefile cannot hold"
+                }
+            };
+            report
+                .warnings
+                .push(feature_warning(path, layer, row, problem));
             continue;
         };
         match rows_by_family.iter_mut().find(|(f, _)| *f == family) {
