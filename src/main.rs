@@ -44,11 +44,16 @@ fn parse_view(text: &str) -> Result<(f64, f64, f64), String> {
 
 #[derive(Subcommand)]
 enum Commands {
-    /// Print one JSON summary per input layer (features, types, bbox, lengths, areas, sums).
+    /// Print one JSON summary per input layer (features, types, bbox, lengths, areas, sums,
+    /// format, CRS and encoding with the reasons).
     Inspect {
         #[arg(required = true)]
         paths: Vec<PathBuf>,
+        #[command(flatten)]
+        read: onemap::cli::inspect::ReadArgs,
     },
+    /// Convert any readable file to GeoJSON, CSV or Shapefile (by OUT's extension).
+    Convert(onemap::cli::convert::ConvertArgs),
     /// Drive-time response areas from stations over a road network, as GeoJSON bands.
     Isochrones(onemap::cli::isochrones::IsochroneArgs),
     /// Covered share of population, built-up area and layers within a band; station districts.
@@ -58,7 +63,10 @@ enum Commands {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Some(Commands::Inspect { paths }) => exit_code(onemap::cli::inspect::run_inspect(&paths)),
+        Some(Commands::Inspect { paths, read }) => {
+            exit_code(onemap::cli::inspect::run_inspect(&paths, &read))
+        }
+        Some(Commands::Convert(args)) => exit_code(onemap::cli::convert::run_convert(&args)),
         Some(Commands::Isochrones(args)) => {
             exit_code(onemap::cli::isochrones::run_isochrones(&args))
         }

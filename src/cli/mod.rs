@@ -1,6 +1,8 @@
 //! Headless commands run from the command line (no window): `onemap inspect`,
-//! `onemap isochrones`, `onemap coverage`.
+//! `onemap convert`, `onemap isochrones`, `onemap coverage`.
 
+// `onemap convert IN OUT`: any readable format to any writable one.
+pub mod convert;
 // `onemap coverage`: what share of area, demand and features one band covers.
 pub mod coverage;
 // Graph options shared by the drive-time commands.

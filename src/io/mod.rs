@@ -10,12 +10,20 @@ use crate::model::Layer;
 
 // CSV/TSV point lists in: columns, encodings, DMS and coordinate systems guessed.
 pub mod csv_reader;
+// CSV out: WKT or lon/lat columns, UTF-8 (optional BOM) or GBK.
+pub mod csv_writer;
 // GeoJSON in: the tolerant streaming reader.
 pub mod geojson_reader;
+// GeoJSON out (RFC 7946), streamed; GCJ-02/BD-09 output carries a `crs_note`.
+pub mod geojson_writer;
 // Shapefile in: .shp/.dbf/.prj/.cpg to a WGS84 layer.
 pub mod shapefile_reader;
+// Shapefile out: .shp/.shx/.dbf/.prj/.cpg, UTF-8 or GBK attributes.
+pub mod shapefile_writer;
 // The per-layer JSON summary printed by `onemap inspect`.
 pub mod summary;
+// Writing any layer to any writable format by extension, in a chosen coordinate system.
+pub mod write;
 
 /// Maps an encoding label (a `.cpg` text or what the user typed) to an encoding; Windows
 /// code pages by number too (936 is GBK), which encoding_rs alone does not know.

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use crate::model::{Layer, ValueRef};
 
-use super::Loaded;
+use super::{Loaded, SourceInfo};
 
 /// Summarises a layer: `name`, `path`, `kind`, `features`, `geometry_types` (sorted),
 /// `bbox` ([min lon, min lat, max lon, max lat] or null), `total_length_km` (geodesic length
@@ -40,6 +40,26 @@ pub fn summarize(loaded: &Loaded) -> Value {
         && let Some(object) = summary.as_object_mut()
     {
         object.insert("sums".into(), numeric_sums(layer));
+    }
+    summary
+}
+
+/// [`summarize`] plus what the reader decided about the file: `format`, `crs` (`name` and
+/// `epsg`, null when unknown), `crs_reason`, `encoding` (null when the format has no encoded
+/// text) and `encoding_reason`.
+pub fn summarize_with_source(loaded: &Loaded, info: &SourceInfo) -> Value {
+    let mut summary = summarize(loaded);
+    if let Some(object) = summary.as_object_mut() {
+        object.insert("format".into(), json!(info.format));
+        object.insert(
+            "crs".into(),
+            info.crs
+                .map(|crs| json!({"name": crs.name(), "epsg": crs.epsg()}))
+                .unwrap_or(Value::Null),
+        );
+        object.insert("crs_reason".into(), json!(info.crs_reason));
+        object.insert("encoding".into(), json!(info.encoding));
+        object.insert("encoding_reason".into(), json!(info.encoding_reason));
     }
     summary
 }
@@ -143,6 +163,28 @@ mod tests {
         assert_eq!(s["bbox"], json!([117.8, 36.7, 117.9, 36.9]));
         assert_eq!(s["sums"], json!({"trucks": 7, "personnel": 20.5}));
         assert_eq!(s["total_length_km"], 0.0);
+    }
+
+    #[test]
+    fn source_info_is_added() {
+        let text = br#"{"type":"FeatureCollection","features":[]}"#;
+        let loaded = read_geojson_bytes(Path::new("e.geojson"), text).unwrap();
+        let info = SourceInfo {
+            format: "Shapefile".into(),
+            crs: crate::crs::Crs::from_epsg(4527).ok(),
+            crs_reason: "from the .prj".into(),
+            encoding: Some("GBK".into()),
+            encoding_reason: "from the .cpg".into(),
+        };
+        let s = summarize_with_source(&loaded, &info);
+        assert_eq!(s["format"], "Shapefile");
+        assert_eq!(s["crs"]["epsg"], 4527);
+        assert_eq!(s["crs"]["name"], "CGCS2000 / 3-degree Gauss-Kruger zone 39");
+        assert_eq!(s["crs_reason"], "from the .prj");
+        assert_eq!(s["encoding"], "GBK");
+        assert_eq!(s["encoding_reason"], "from the .cpg");
+        let none = summarize_with_source(&loaded, &SourceInfo::default());
+        assert!(none["crs"].is_null() && none["encoding"].is_null());
     }
 
     #[test]
