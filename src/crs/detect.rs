@@ -279,6 +279,14 @@ pub fn detect_from_prj(wkt: &str) -> Detection {
     }
 
     if !projected {
+        // Our own writer names the shifted systems this way (they have no official WKT);
+        // checked before WGS 84 because their datum is written as WGS 84.
+        if normalized.contains("gcj_02") || normalized.contains("gcj02") {
+            return Detection::found(Crs::Gcj02, format!("the .prj names GCJ-02 ({name})"));
+        }
+        if normalized.contains("bd_09") || normalized.contains("bd09") {
+            return Detection::found(Crs::Bd09, format!("the .prj names BD-09 ({name})"));
+        }
         if normalized.contains("wgs_1984")
             || normalized.contains("wgs_84")
             || normalized.contains("wgs84")
@@ -571,6 +579,18 @@ mod tests {
 
     fn epsg(code: u32) -> Crs {
         Crs::from_epsg(code).unwrap()
+    }
+
+    #[test]
+    fn prj_naming_gcj02_or_bd09_is_read_as_that_system() {
+        let wkt = |name: &str| {
+            format!(
+                "GEOGCS[\"{name}\",DATUM[\"D_WGS_1984\",SPHEROID[\"WGS_1984\",6378137.0,298.257223563]],PRIMEM[\"Greenwich\",0.0],UNIT[\"Degree\",0.0174532925199433]]"
+            )
+        };
+        assert_eq!(detect_from_prj(&wkt("GCJ_02")).crs, Some(Crs::Gcj02));
+        assert_eq!(detect_from_prj(&wkt("BD_09")).crs, Some(Crs::Bd09));
+        assert_eq!(detect_from_prj(&wkt("GCS_WGS_1984")).crs, Some(Crs::Wgs84));
     }
 
     #[test]
