@@ -344,14 +344,27 @@ impl ScenarioDocument {
     }
 
     /// An id no incident has: one past the largest. Safe with a linear undo history, since
-    /// anything that used a freed id is undone before the id can come back.
+    /// anything that used a freed id is undone before the id can come back. (When a file
+    /// holds id `u64::MAX` this returns it again, and adding with it is refused.)
     pub fn unused_incident_id(&self) -> IncidentId {
-        IncidentId(self.incidents.iter().map(|i| i.id.0 + 1).max().unwrap_or(1))
+        IncidentId(
+            self.incidents
+                .iter()
+                .map(|i| i.id.0.saturating_add(1))
+                .max()
+                .unwrap_or(1),
+        )
     }
 
     /// An id no zone has (see [`ScenarioDocument::unused_incident_id`]).
     pub fn unused_zone_id(&self) -> ZoneId {
-        ZoneId(self.zones.iter().map(|z| z.id.0 + 1).max().unwrap_or(1))
+        ZoneId(
+            self.zones
+                .iter()
+                .map(|z| z.id.0.saturating_add(1))
+                .max()
+                .unwrap_or(1),
+        )
     }
 
     /// Checks every incident and zone, and that ids are unique. Errors say which item failed.

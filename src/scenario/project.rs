@@ -18,7 +18,7 @@ use std::path::{Component, Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::document::{DocumentError, ScenarioDocument};
+use super::document::{DocumentError, LonLat, ScenarioDocument};
 
 /// The `format` marker every project file carries.
 pub const FORMAT_MARKER: &str = "onemap-project";
@@ -183,6 +183,8 @@ pub enum ProjectProblem {
     },
     #[error("{0}")]
     Invalid(DocumentError),
+    #[error("setting out of range: {0}")]
+    BadSetting(String),
     #[error("cannot write it as JSON: {0}")]
     Encode(String),
 }
@@ -267,6 +269,9 @@ pub fn to_bytes(project: &Project, project_path: &Path) -> Result<Vec<u8>, Proje
         .scenario
         .validate()
         .map_err(|e| ProjectError::new(project_path, ProjectProblem::Invalid(e)))?;
+    // JSON has no NaN: serde_json would write `null`, and the file would not load again.
+    check_settings(project.view.as_ref(), &project.analysis)
+        .map_err(|e| ProjectError::new(project_path, e))?;
     let dir = absolute_dir_of(project_path);
     let layers = project
         .layers
@@ -325,6 +330,7 @@ pub fn from_bytes(bytes: &[u8], project_path: &Path) -> Result<Project, ProjectE
         .scenario
         .validate()
         .map_err(|e| fail(ProjectProblem::Invalid(e)))?;
+    check_settings(stored.view.as_ref(), &stored.analysis).map_err(fail)?;
     let dir = absolute_dir_of(project_path);
     let layers = stored
         .layers
@@ -344,6 +350,37 @@ pub fn from_bytes(bytes: &[u8], project_path: &Path) -> Result<Project, ProjectE
         scenario: stored.scenario,
         analysis: stored.analysis,
     })
+}
+
+/// Checks the numbers outside the scenario: a view on the globe, positive band limits and
+/// area per person, a non-negative turnout.
+fn check_settings(view: Option<&View>, analysis: &AnalysisSettings) -> Result<(), ProjectProblem> {
+    let bad = |what: &str, value: f64| ProjectProblem::BadSetting(format!("{what} is {value}"));
+    if let Some(v) = view {
+        if !LonLat::new(v.lon, v.lat).is_valid() {
+            return Err(ProjectProblem::Invalid(DocumentError::BadCoordinate {
+                lon: v.lon,
+                lat: v.lat,
+            }));
+        }
+        if !(v.zoom.is_finite() && (0.0..=30.0).contains(&v.zoom)) {
+            return Err(bad("view zoom", v.zoom));
+        }
+    }
+    if let Some(&b) = analysis
+        .bands_min
+        .iter()
+        .find(|b| !(b.is_finite() && **b > 0.0))
+    {
+        return Err(bad("a response band (minutes)", b));
+    }
+    if !(analysis.turnout_s.is_finite() && analysis.turnout_s >= 0.0) {
+        return Err(bad("turnout (s)", analysis.turnout_s));
+    }
+    if !(analysis.m2_per_person.is_finite() && analysis.m2_per_person > 0.0) {
+        return Err(bad("area per person (m²)", analysis.m2_per_person));
+    }
+    Ok(())
 }
 
 fn json_problem(e: &serde_json::Error) -> ProjectProblem {
@@ -534,7 +571,8 @@ fn relative_to(target: &Path, base_dir: &Path) -> Option<PathBuf> {
         .take_while(|c| matches!(c, Component::Prefix(_) | Component::RootDir))
         .count();
     let common = t.iter().zip(&b).take_while(|(x, y)| x == y).count();
-    if common < root_len || t[..root_len] != b[..root_len.min(b.len())] {
+    // Without a shared root (another drive on Windows) no relative path leads there.
+    if root_len == 0 || common < root_len {
         return None;
     }
     let mut relative = PathBuf::new();
@@ -941,6 +979,24 @@ mod tests {
             ProjectProblem::Invalid(_)
         ));
         assert!(!path.exists());
+        let mut project = Project {
+            view: Some(View {
+                lon: 117.0,
+                lat: 36.0,
+                zoom: f64::NAN,
+            }),
+            ..Project::default()
+        };
+        let err = save(&project, &path).unwrap_err().to_string();
+        assert!(err.contains("view zoom is NaN"), "{err}");
+        project.view = None;
+        project.analysis.bands_min.push(f64::INFINITY);
+        assert!(save(&project, &path).is_err());
+        project.analysis.bands_min.pop();
+        project.analysis.m2_per_person = 0.0;
+        assert!(save(&project, &path).is_err());
+        assert!(!path.exists(), "nothing unloadable was written");
+        assert!(!temporary_path(&path).exists());
     }
 
     const CRASH_DIR_ENV: &str = "ONEMAP_TEST_CRASH_WRITER_DIR";
