@@ -21,11 +21,10 @@ pub enum Edit {
     /// Appends an incident; its id must be unused (see
     /// [`ScenarioDocument::unused_incident_id`]).
     AddIncident(Incident),
+    /// Removes an incident (undo puts it back at its place in the list).
     RemoveIncident(IncidentId),
-    MoveIncident {
-        id: IncidentId,
-        to: LonLat,
-    },
+    /// Moves an incident to a new position.
+    MoveIncident { id: IncidentId, to: LonLat },
     /// Replaces kind, time, note, closed flag and radius override.
     UpdateIncident {
         id: IncidentId,
@@ -33,7 +32,9 @@ pub enum Edit {
     },
     /// Appends a zone; its id must be unused (see [`ScenarioDocument::unused_zone_id`]).
     AddZone(Zone),
+    /// Removes a zone (undo puts it back at its place in the list).
     RemoveZone(ZoneId),
+    /// Moves one vertex of a polygon or buffer zone.
     MoveVertex {
         zone: ZoneId,
         index: usize,
@@ -46,28 +47,15 @@ pub enum Edit {
         at: LonLat,
     },
     /// Deletes a vertex; refused when fewer than 3 distinct vertices would remain.
-    DeleteVertex {
-        zone: ZoneId,
-        index: usize,
-    },
+    DeleteVertex { zone: ZoneId, index: usize },
     /// Shifts the whole zone by degrees of longitude and latitude.
-    MoveZone {
-        zone: ZoneId,
-        dlon: f64,
-        dlat: f64,
-    },
-    RenameZone {
-        zone: ZoneId,
-        name: String,
-    },
-    SetZoneStatus {
-        zone: ZoneId,
-        status: ZoneStatus,
-    },
-    SetCircleRadius {
-        zone: ZoneId,
-        radius_m: f64,
-    },
+    MoveZone { zone: ZoneId, dlon: f64, dlat: f64 },
+    /// Renames a zone; a blank name is refused.
+    RenameZone { zone: ZoneId, name: String },
+    /// Sets planned / ordered / in progress / cleared.
+    SetZoneStatus { zone: ZoneId, status: ZoneStatus },
+    /// Sets a circle zone's radius in metres; refused for other shapes.
+    SetCircleRadius { zone: ZoneId, radius_m: f64 },
 }
 
 /// What kind of edit a step was, to label the undo and redo buttons.
