@@ -385,19 +385,25 @@ fn check_settings(view: Option<&View>, analysis: &AnalysisSettings) -> Result<()
 
 fn json_problem(e: &serde_json::Error) -> ProjectProblem {
     let (line, column) = (e.line(), e.column());
+    // The position goes in our own words; serde_json's message repeats it at the end.
+    let full = e.to_string();
+    let message = full
+        .strip_suffix(&format!(" at line {line} column {column}"))
+        .unwrap_or(&full)
+        .to_owned();
     match e.classify() {
         serde_json::error::Category::Eof => ProjectProblem::Truncated { line, column },
         serde_json::error::Category::Syntax | serde_json::error::Category::Io => {
             ProjectProblem::Syntax {
                 line,
                 column,
-                message: e.to_string(),
+                message,
             }
         }
         serde_json::error::Category::Data => ProjectProblem::Content {
             line,
             column,
-            message: e.to_string(),
+            message,
         },
     }
 }
@@ -844,6 +850,16 @@ mod tests {
             assert!(message.contains("bad.onemap"), "{message}");
             assert!(message.contains(expected), "{message} lacks {expected:?}");
         }
+        std::fs::write(
+            &path,
+            "{\"format\": \"onemap-project\", \"version\": 1, \"view\": 3}",
+        )
+        .unwrap();
+        let message = load(&path).unwrap_err().to_string();
+        assert!(
+            message.ends_with("line 1, column 52: invalid type: integer `3`, expected struct View"),
+            "{message}"
+        );
         let missing = load(&dir.path().join("none.onemap")).unwrap_err();
         assert!(matches!(missing.problem, ProjectProblem::Read(_)));
     }
