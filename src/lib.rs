@@ -22,6 +22,8 @@ pub mod io;
 pub mod map;
 // Plain domain data: layers, features, attributes.
 pub mod model;
+// Incidents and evacuation zones with undo/redo, the project file, autosave policy.
+pub mod scenario;
 // Spatial index per layer: features in a box, at a point, in a polygon, within metres, k nearest.
 pub mod spatial;
 // The egui window and its panels.

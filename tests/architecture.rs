@@ -95,6 +95,16 @@ fn core_uses_no_gui_clock_or_threads() {
         "no core sources found under {}",
         root().display()
     );
+    // A renamed or moved core part must not drop out of the check unnoticed.
+    let missing: Vec<&str> = CORE
+        .iter()
+        .copied()
+        .filter(|part| rust_files(&root().join(part)).is_empty())
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "core parts listed here have no sources: {missing:?}"
+    );
     assert!(
         offences.is_empty(),
         "the core (model, io, spatial, crs, analysis, scenario, i18n) must not use GUI crates, \
