@@ -2,7 +2,9 @@
 //! response-area polygons (covered area within `access_m` of reached roads, by time band).
 
 pub mod coverage;
+pub mod hazard_zones;
 pub mod isochrone;
+pub mod measure;
 pub mod reach;
 pub mod road_graph;
 
