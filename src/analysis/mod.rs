@@ -3,8 +3,10 @@
 
 pub mod coverage;
 pub mod isochrone;
+pub mod population;
 pub mod reach;
 pub mod road_graph;
+pub mod shelters;
 
 pub use road_graph::{
     AnalysisError, Closures, Direction, Edge, LocalProjection, RoadGraph, SpeedTable,
