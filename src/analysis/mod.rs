@@ -1,6 +1,7 @@
 //! Drive-time analysis: the road graph, multi-station reach within a time budget, and
 //! response-area polygons (covered area within `access_m` of reached roads, by time band).
 
+pub mod allocation;
 pub mod coverage;
 pub mod isochrone;
 pub mod population;
