@@ -62,7 +62,9 @@ impl HazardZone {
     pub fn to_feature(&self) -> geojson::Feature {
         geojson::Feature {
             bbox: None,
-            geometry: Some(geojson::Geometry::new(geojson::Value::from(&self.geometry))),
+            geometry: Some(geojson::Geometry::new(geojson::GeometryValue::from(
+                &self.geometry,
+            ))),
             id: None,
             properties: Some(self.properties.clone()),
             foreign_members: None,

@@ -4,6 +4,7 @@
 pub mod allocation;
 pub mod coverage;
 pub mod hazard_zones;
+pub mod incident;
 pub mod isochrone;
 pub mod measure;
 pub mod population;

@@ -1,10 +1,12 @@
 //! Headless commands run from the command line (no window): `onemap inspect`,
-//! `onemap isochrones`, `onemap coverage`.
+//! `onemap isochrones`, `onemap coverage`, `onemap incident`.
 
 // `onemap coverage`: what share of area, demand and features one band covers.
 pub mod coverage;
 // Graph options shared by the drive-time commands.
 pub mod graph_args;
+// `onemap incident`: stations by ETA, features, shelters and people around an incident.
+pub mod incident;
 // `onemap inspect PATH...`.
 pub mod inspect;
 // `onemap isochrones`: drive-time response areas as GeoJSON.
