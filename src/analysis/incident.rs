@@ -892,7 +892,10 @@ mod tests {
                     }
                     None => assert!(want.is_infinite()),
                 }
-                let key = (u8::from(c.road_km.is_none()), c.road_km.unwrap_or(c.straight_km));
+                let key = (
+                    u8::from(c.road_km.is_none()),
+                    c.road_km.unwrap_or(c.straight_km),
+                );
                 assert!(key.0 > last.0 || (key.0 == last.0 && key.1 >= last.1));
                 last = key;
             }
