@@ -56,8 +56,9 @@ pub fn format_distance(metres: f64, lang: Lang) -> String {
     if !metres.is_finite() {
         return "—".into();
     }
-    if metres.abs() < 1000.0 {
-        let d = if metres.abs() < 10.0 { 1 } else { 0 };
+    // 999.7 m would print as "1000 m": switch where the rounded text would.
+    if metres.abs() < 999.5 {
+        let d = if metres.abs() < 9.95 { 1 } else { 0 };
         format!("{metres:.d$} {}", lang.pick("米", "m"))
     } else {
         let km = metres / 1000.0;
@@ -73,8 +74,8 @@ pub fn format_area_metric(m2: f64, lang: Lang) -> String {
     if !m2.is_finite() {
         return "—".into();
     }
-    if m2.abs() < 1.0e6 {
-        let d = if m2.abs() < 10.0 { 2 } else { 0 };
+    if m2.abs() < 999_999.5 {
+        let d = if m2.abs() < 9.995 { 2 } else { 0 };
         format!("{m2:.d$} {}", lang.pick("平方米", "m²"))
     } else {
         let km2 = m2 / 1.0e6;
@@ -155,6 +156,23 @@ mod tests {
     }
 
     #[test]
+    fn the_o2_dome_outline_has_its_published_area() {
+        // geo's documented example (GeographicLib): 78 596 m².
+        let o2 = polygon![
+            (x: 0.00388383, y: 51.501574), (x: 0.00538587, y: 51.502278),
+            (x: 0.00553607, y: 51.503299), (x: 0.00467777, y: 51.504181),
+            (x: 0.00327229, y: 51.504435), (x: 0.00187754, y: 51.504168),
+            (x: 0.00087976, y: 51.503380), (x: 0.00107288, y: 51.502324),
+            (x: 0.00185608, y: 51.501770), (x: 0.00388383, y: 51.501574),
+        ];
+        assert_eq!(polygon_area_m2(&o2).round(), 78_596.0);
+        assert_eq!(
+            format_area(polygon_area_m2(&o2), Lang::En),
+            "78596 m² (118 mu)"
+        );
+    }
+
+    #[test]
     fn one_hectare_is_fifteen_mu() {
         assert!((m2_to_mu(10_000.0) - 15.0).abs() < 1e-12);
         assert!((M2_PER_MU - 666.666_666_7).abs() < 1e-6);
@@ -168,6 +186,8 @@ mod tests {
         assert_eq!(format_distance(12_345.0, Lang::En), "12.3 km");
         assert_eq!(format_distance(123_456.0, Lang::Zh), "123 千米");
         assert_eq!(format_distance(999.4, Lang::Zh), "999 米");
+        assert_eq!(format_distance(999.7, Lang::En), "1.00 km");
+        assert_eq!(format_distance(9.97, Lang::En), "10 m");
         assert_eq!(format_distance(f64::NAN, Lang::En), "—");
     }
 
@@ -175,6 +195,7 @@ mod tests {
     fn areas_read_in_m2_km2_and_mu() {
         assert_eq!(format_area_metric(5400.0, Lang::En), "5400 m²");
         assert_eq!(format_area_metric(2_350_000.0, Lang::En), "2.35 km²");
+        assert_eq!(format_area_metric(999_999.7, Lang::En), "1.00 km²");
         assert_eq!(format_area_metric(2_350_000.0, Lang::Zh), "2.35 平方千米");
         assert_eq!(format_area_mu(5400.0, Lang::En), "8.10 mu");
         assert_eq!(format_area_mu(1_000_000.0, Lang::Zh), "1500 亩");
