@@ -255,13 +255,28 @@ fn share(graph: &RoadGraph, e: usize, along_m: f64) -> f64 {
     }
 }
 
-/// Dijkstra from `seeds` (node, cost); `arcs(u, out)` fills `out` with (head, cost).
+/// Dijkstra from `seeds` (node, cost); `arcs(u, out)` fills `out` with (head, cost). The
+/// search stops once every node of `targets` is settled: only their costs are final then.
 fn dijkstra(
     node_count: usize,
     seeds: &[(u32, f64)],
+    targets: &[u32],
     mut arcs: impl FnMut(u32, &mut Vec<(u32, f64)>),
 ) -> Vec<f64> {
     let mut cost = vec![f64::INFINITY; node_count];
+    let mut is_target = vec![false; node_count];
+    let mut remaining = 0usize;
+    for &t in targets {
+        if let Some(flag) = is_target.get_mut(t as usize)
+            && !*flag
+        {
+            *flag = true;
+            remaining += 1;
+        }
+    }
+    if remaining == 0 {
+        return cost;
+    }
     let mut heap: BinaryHeap<Reverse<(u64, u32)>> = BinaryHeap::new();
     for &(node, c) in seeds {
         if c < cost[node as usize] {
@@ -276,6 +291,12 @@ fn dijkstra(
         if c > cost[u as usize] {
             continue;
         }
+        if is_target[u as usize] {
+            remaining -= 1;
+            if remaining == 0 {
+                break;
+            }
+        }
         out.clear();
         arcs(u, &mut out);
         for &(v, w) in &out {
@@ -289,8 +310,8 @@ fn dijkstra(
     cost
 }
 
-/// Cost from a snapped point to every node, driving with the traffic.
-fn costs_from(graph: &RoadGraph, from: &Snap, weight: Weight) -> Vec<f64> {
+/// Cost from a snapped point to the nodes, driving with the traffic; final for `targets`.
+fn costs_from(graph: &RoadGraph, from: &Snap, targets: &[u32], weight: Weight) -> Vec<f64> {
     let e = from.edge as usize;
     let w = edge_weight(graph, e, weight);
     let edge = &graph.edges[e];
@@ -304,7 +325,7 @@ fn costs_from(graph: &RoadGraph, from: &Snap, weight: Weight) -> Vec<f64> {
             seeds.push((edge.from, f * w));
         }
     }
-    dijkstra(graph.node_count(), &seeds, |u, out| {
+    dijkstra(graph.node_count(), &seeds, targets, |u, out| {
         for (v, _, e) in graph.arcs(u) {
             let w = edge_weight(graph, e as usize, weight);
             if w.is_finite() {
@@ -314,9 +335,9 @@ fn costs_from(graph: &RoadGraph, from: &Snap, weight: Weight) -> Vec<f64> {
     })
 }
 
-/// Cost from every node to a snapped point, driving with the traffic (a search over the
-/// reversed arcs).
-fn costs_to(graph: &RoadGraph, to: &Snap, weight: Weight) -> Vec<f64> {
+/// Cost from the nodes to a snapped point, driving with the traffic (a search over the
+/// reversed arcs); final for `targets`.
+fn costs_to(graph: &RoadGraph, to: &Snap, targets: &[u32], weight: Weight) -> Vec<f64> {
     let n = graph.node_count();
     // Reversed adjacency in compressed rows: arcs into each node.
     let mut start = vec![0u32; n + 1];
@@ -353,7 +374,7 @@ fn costs_to(graph: &RoadGraph, to: &Snap, weight: Weight) -> Vec<f64> {
             seeds.push((edge.to, (1.0 - f) * w));
         }
     }
-    dijkstra(n, &seeds, |v, out| {
+    dijkstra(n, &seeds, targets, |v, out| {
         for i in start[v as usize] as usize..start[v as usize + 1] as usize {
             let w = edge_weight(graph, edge_of[i] as usize, weight);
             if w.is_finite() {
@@ -361,6 +382,16 @@ fn costs_to(graph: &RoadGraph, to: &Snap, weight: Weight) -> Vec<f64> {
             }
         }
     })
+}
+
+/// Both end nodes of every snapped point's edge: where searches to or from them may stop.
+fn end_nodes<'a>(graph: &RoadGraph, snaps: impl Iterator<Item = &'a Snap>) -> Vec<u32> {
+    snaps
+        .flat_map(|s| {
+            let e = &graph.edges[s.edge as usize];
+            [e.from, e.to]
+        })
+        .collect()
 }
 
 /// Cost of driving from `a` to `b` when both lie on the same edge, without leaving it.
@@ -450,7 +481,8 @@ pub fn rank_stations(
     let (snaps, warnings) = roads
         .index
         .snap_stations(roads.graph, stations, options.max_snap_m);
-    let to_costs = incident_snap.map(|s| costs_to(roads.graph, s, Weight::TimeS));
+    let targets = end_nodes(roads.graph, snaps.iter().flatten());
+    let to_costs = incident_snap.map(|s| costs_to(roads.graph, s, &targets, Weight::TimeS));
     let mut ranked: Vec<StationEta> = stations
         .iter()
         .zip(&snaps)
@@ -529,9 +561,9 @@ pub fn nearest_shelters(
     options: &IncidentOptions,
 ) -> (Vec<ShelterChoice>, Vec<String>) {
     let mut warnings = Vec::new();
-    let from_costs =
-        roads.and_then(|(r, snap)| snap.map(|s| (r, s, costs_from(r.graph, &s, Weight::LengthM))));
     let mut no_capacity = Vec::new();
+    // Shelters with room and their road snaps first, so the search can stop at them.
+    let mut snaps = Vec::new();
     let mut chosen = Vec::new();
     for (row, geometry) in shelters.geometries.iter().enumerate() {
         if !shelter_is_open(shelters, row) {
@@ -551,10 +583,7 @@ pub fn nearest_shelters(
             continue;
         }
         let straight_km = Geodesic.distance(Point(at), Point(position)) / 1000.0;
-        let road_km = from_costs.as_ref().and_then(|(r, from, costs)| {
-            let to = r.index.snap(r.graph, position, options.max_snap_m)?;
-            cost_between(r.graph, costs, from, &to, Weight::LengthM).map(|m| m / 1000.0)
-        });
+        snaps.push(roads.and_then(|(r, _)| r.index.snap(r.graph, position, options.max_snap_m)));
         chosen.push(ShelterChoice {
             row,
             id,
@@ -563,8 +592,17 @@ pub fn nearest_shelters(
             occupied,
             free_capacity,
             straight_km,
-            road_km,
+            road_km: None,
         });
+    }
+    if let Some((r, Some(from))) = roads {
+        let targets = end_nodes(r.graph, snaps.iter().flatten());
+        let costs = costs_from(r.graph, &from, &targets, Weight::LengthM);
+        for (choice, snap) in chosen.iter_mut().zip(&snaps) {
+            choice.road_km = snap
+                .and_then(|to| cost_between(r.graph, &costs, &from, &to, Weight::LengthM))
+                .map(|m| m / 1000.0);
+        }
     }
     if !no_capacity.is_empty() {
         warnings.push(format!(
