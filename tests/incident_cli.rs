@@ -1,10 +1,9 @@
 //! `onemap incident` on the Zhoucun demo data: stations by ETA with busy ones marked,
 //! nearby features nearest first, shelters with room, people within the radius, zone radii;
-//! and the subcommand wired into the binary.
+//! and the command-line options.
 #![allow(clippy::unwrap_used)]
 
 use std::path::PathBuf;
-use std::process::Command;
 
 use geo::{Coord, Distance, Geodesic, Point};
 use onemap::cli::incident::{IncidentArgs, report};
@@ -196,31 +195,49 @@ fn pipeline_corridor_is_drawn_along_the_nearest_pipeline() {
     assert!(out["zones"].get("isolation_m").is_none());
 }
 
+/// The options as the binary parses them (`onemap incident ...` flattens these). The
+/// binary itself is not spawned: in a target directory shared by several worktrees its
+/// file may belong to another branch's build.
+#[derive(clap::Parser)]
+struct Parsed {
+    #[command(flatten)]
+    args: IncidentArgs,
+}
+
+fn parse(argv: &[&str]) -> Result<IncidentArgs, clap::Error> {
+    use clap::Parser;
+    Parsed::try_parse_from(std::iter::once("incident").chain(argv.iter().copied())).map(|p| p.args)
+}
+
 #[test]
-fn the_binary_runs_the_subcommand() {
+fn the_command_line_parses_into_a_report() {
     let (lon, lat) = leak_site();
-    let output = Command::new(env!("CARGO_BIN_EXE_onemap"))
-        .args([
-            "incident",
-            "--at",
-            &format!("{lon},{lat}"),
-            "--type",
-            "hazchem",
-        ])
-        .arg("--roads")
-        .arg(demo("roads.geojson"))
-        .arg("--stations")
-        .arg(demo("fire_stations.geojson"))
-        .args(["--busy", "FS-01,FS-03", "--radius-m", "800"])
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let out: Value = serde_json::from_slice(&output.stdout).unwrap();
-    assert_sorted(&numbers(&out["stations"], "eta_s"));
+    let at = format!("{lon},{lat}");
+    let roads = demo("roads.geojson").display().to_string();
+    let stations = demo("fire_stations.geojson").display().to_string();
+    let args = parse(&[
+        "--at",
+        &at,
+        "--type",
+        "hazchem",
+        "--roads",
+        &roads,
+        "--stations",
+        &stations,
+        "--busy",
+        "FS-01,FS-03",
+        "--radius-m",
+        "800",
+        "--turnout-s",
+        "90",
+    ])
+    .unwrap();
+    assert_eq!(args.kind, IncidentKind::Hazchem);
+    assert_eq!(args.busy, ["FS-01", "FS-03"]);
+    let out = report(&args, &mut Vec::new()).unwrap();
+    let etas = numbers(&out["stations"], "eta_s");
+    assert_sorted(&etas);
+    assert!(etas[0] > 90.0);
     let busy: Vec<&str> = out["stations"]
         .as_array()
         .unwrap()
@@ -231,10 +248,20 @@ fn the_binary_runs_the_subcommand() {
     assert_eq!(busy.len(), 2);
     assert_eq!(out["incident"]["radius_m"], json!(800.0));
 
-    let bad = Command::new(env!("CARGO_BIN_EXE_onemap"))
-        .args(["incident", "--at", "117.9,36.8", "--type", "meteor"])
-        .output()
+    let err = parse(&["--at", "117.9,36.8", "--type", "meteor"])
+        .err()
         .unwrap();
-    assert!(!bad.status.success());
-    assert!(String::from_utf8_lossy(&bad.stderr).contains("unknown type"));
+    assert!(err.to_string().contains("unknown type"), "{err}");
+    assert!(parse(&["--at", "117.9", "--type", "fire"]).is_err());
+    assert!(
+        parse(&[
+            "--at",
+            "117.9,36.8",
+            "--type",
+            "fire",
+            "--stations",
+            &stations
+        ])
+        .is_err()
+    );
 }
