@@ -118,6 +118,9 @@ pub struct ShelterChoice {
     pub straight_km: f64,
     /// Shortest road distance from the incident, km (None without roads, or unreachable).
     pub road_km: Option<f64>,
+    /// The shelter stands within the search radius, likely inside the hazard area itself:
+    /// listed, so the commander decides.
+    pub within_radius: bool,
 }
 
 impl ShelterChoice {
@@ -593,6 +596,7 @@ pub fn nearest_shelters(
             free_capacity,
             straight_km,
             road_km: None,
+            within_radius: straight_km * 1000.0 <= options.radius_m,
         });
     }
     if let Some((r, Some(from))) = roads {
@@ -990,6 +994,7 @@ mod tests {
                 assert!((c.free_capacity - w.2).abs() < 1e-9);
                 assert_eq!(c.road_km, None);
                 assert_eq!(c.km(false), Some(c.straight_km));
+                assert_eq!(c.within_radius, w.0 <= options.radius_m);
             }
             assert!(warnings.is_empty(), "{warnings:?}");
         }

@@ -323,6 +323,7 @@ fn report_json(
                 "km": s.km(with_roads),
                 "road_km": s.road_km,
                 "straight_km": s.straight_km,
+                "within_radius": s.within_radius,
             })
         })
         .collect();
