@@ -58,6 +58,8 @@ enum Commands {
     Isochrones(onemap::cli::isochrones::IsochroneArgs),
     /// Covered share of population, built-up area and layers within a band; station districts.
     Coverage(onemap::cli::coverage::CoverageArgs),
+    /// Around an incident: stations by ETA, features within the radius, shelters, people.
+    Incident(onemap::cli::incident::IncidentArgs),
 }
 
 fn main() -> ExitCode {
@@ -71,6 +73,7 @@ fn main() -> ExitCode {
             exit_code(onemap::cli::isochrones::run_isochrones(&args))
         }
         Some(Commands::Coverage(args)) => exit_code(onemap::cli::coverage::run_coverage(&args)),
+        Some(Commands::Incident(args)) => exit_code(onemap::cli::incident::run_incident(&args)),
         None => run_window(cli.files, cli.view),
     }
 }

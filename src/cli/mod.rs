@@ -1,5 +1,5 @@
 //! Headless commands run from the command line (no window): `onemap inspect`,
-//! `onemap convert`, `onemap isochrones`, `onemap coverage`.
+//! `onemap convert`, `onemap isochrones`, `onemap coverage`, `onemap incident`.
 
 // `onemap convert IN OUT`: any readable format to any writable one.
 pub mod convert;
@@ -7,6 +7,8 @@ pub mod convert;
 pub mod coverage;
 // Graph options shared by the drive-time commands.
 pub mod graph_args;
+// `onemap incident`: stations by ETA, features, shelters and people around an incident.
+pub mod incident;
 // `onemap inspect PATH...`.
 pub mod inspect;
 // `onemap isochrones`: drive-time response areas as GeoJSON.
