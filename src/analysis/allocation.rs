@@ -471,10 +471,11 @@ pub(crate) fn transport(
     }
     for o in 0..n_o {
         for s in 0..n_s {
-            if let Some(c) = cost.get(o).and_then(|r| r.get(s)).copied().flatten() {
-                if supply[o] > 0 && capacity[s] > 0 {
-                    pair_arc[o][s] = Some(add(&mut arcs, o, n_o + s, supply[o], c.max(0)));
-                }
+            if let Some(c) = cost.get(o).and_then(|r| r.get(s)).copied().flatten()
+                && supply[o] > 0
+                && capacity[s] > 0
+            {
+                pair_arc[o][s] = Some(add(&mut arcs, o, n_o + s, supply[o], c.max(0)));
             }
         }
     }
