@@ -53,6 +53,8 @@ enum Commands {
     Isochrones(onemap::cli::isochrones::IsochroneArgs),
     /// Covered share of population, built-up area and layers within a band; station districts.
     Coverage(onemap::cli::coverage::CoverageArgs),
+    /// Evacuation zone report: people and features inside, shelter allocation, siting flags.
+    ZoneReport(onemap::cli::zone_report::ZoneReportArgs),
 }
 
 fn main() -> ExitCode {
@@ -63,6 +65,9 @@ fn main() -> ExitCode {
             exit_code(onemap::cli::isochrones::run_isochrones(&args))
         }
         Some(Commands::Coverage(args)) => exit_code(onemap::cli::coverage::run_coverage(&args)),
+        Some(Commands::ZoneReport(args)) => {
+            exit_code(onemap::cli::zone_report::run_zone_report(&args))
+        }
         None => run_window(cli.files, cli.view),
     }
 }

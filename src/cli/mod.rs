@@ -1,5 +1,5 @@
 //! Headless commands run from the command line (no window): `onemap inspect`,
-//! `onemap isochrones`, `onemap coverage`.
+//! `onemap isochrones`, `onemap coverage`, `onemap zone-report`.
 
 // `onemap coverage`: what share of area, demand and features one band covers.
 pub mod coverage;
@@ -9,5 +9,7 @@ pub mod graph_args;
 pub mod inspect;
 // `onemap isochrones`: drive-time response areas as GeoJSON.
 pub mod isochrones;
+// `onemap zone-report`: people and features inside a zone, shelter allocation, needs.
+pub mod zone_report;
 
 pub use inspect::run_inspect;
