@@ -742,6 +742,110 @@ mod tests {
             .collect()
     }
 
+    /// Road metres from snap `a` to snap `b` by Bellman-Ford over the edge list (not the
+    /// CSR arcs `road_km` uses), with both snaps as extra nodes.
+    fn oracle_route_m(graph: &RoadGraph, a: &Snap, b: &Snap) -> Option<f64> {
+        let n = graph.node_count();
+        let (source, target) = (n, n + 1);
+        let mut arcs: Vec<(usize, usize, f64)> = Vec::new();
+        for (e, edge) in graph.edges.iter().enumerate() {
+            if graph.is_closed(e) {
+                continue;
+            }
+            let (from, to, len) = (edge.from as usize, edge.to as usize, edge.length_m);
+            if edge.direction.forward() {
+                arcs.push((from, to, len));
+                if e == a.edge as usize {
+                    arcs.push((source, to, len - a.along_m));
+                }
+                if e == b.edge as usize {
+                    arcs.push((from, target, b.along_m));
+                }
+                if a.edge == b.edge && e == a.edge as usize && b.along_m >= a.along_m {
+                    arcs.push((source, target, b.along_m - a.along_m));
+                }
+            }
+            if edge.direction.backward() {
+                arcs.push((to, from, len));
+                if e == a.edge as usize {
+                    arcs.push((source, from, a.along_m));
+                }
+                if e == b.edge as usize {
+                    arcs.push((to, target, len - b.along_m));
+                }
+                if a.edge == b.edge && e == a.edge as usize && b.along_m <= a.along_m {
+                    arcs.push((source, target, a.along_m - b.along_m));
+                }
+            }
+        }
+        let mut dist = vec![f64::INFINITY; n + 2];
+        dist[source] = 0.0;
+        loop {
+            let mut changed = false;
+            for &(u, v, w) in &arcs {
+                if dist[u] + w < dist[v] - 1e-9 {
+                    dist[v] = dist[u] + w;
+                    changed = true;
+                }
+            }
+            if !changed {
+                break;
+            }
+        }
+        dist[target].is_finite().then_some(dist[target])
+    }
+
+    #[test]
+    fn road_km_matches_a_bellman_ford_oracle_on_random_networks() {
+        use crate::analysis::reach::tests::random_network;
+        use crate::analysis::road_graph::tests::deg;
+        let mut routed = 0;
+        for seed in 0..10u64 {
+            let roads = random_network(seed, 8);
+            let (graph, _) = RoadGraph::build(&[&roads], &SpeedTable::default()).unwrap();
+            let index = SnapIndex::new(&graph);
+            let mut rng = ChaCha8Rng::seed_from_u64(seed + 500);
+            let step = deg(200.0);
+            let mut random_point = || Coord {
+                x: 117.9 + rng.random_range(0.0..7.0) * step,
+                y: 36.8 + rng.random_range(0.0..7.0) * step,
+            };
+            let origins: Vec<EvacueeOrigin> = (0..5)
+                .map(|i| {
+                    let p = random_point();
+                    origin(&format!("o{i}"), p.x, p.y, 1)
+                })
+                .collect();
+            let shelters: Vec<ShelterSite> = (0..4)
+                .map(|i| {
+                    let p = random_point();
+                    site(&format!("s{i}"), p.x, p.y, 1)
+                })
+                .collect();
+            let options = RoadDistanceOptions::default();
+            let (km, _) = road_km(&graph, &index, &origins, &shelters, &options);
+            for (o, org) in origins.iter().enumerate() {
+                let a = index
+                    .snap(&graph, org.position, options.max_snap_m)
+                    .unwrap();
+                for (s, sh) in shelters.iter().enumerate() {
+                    let b = index.snap(&graph, sh.position, options.max_snap_m).unwrap();
+                    let want = oracle_route_m(&graph, &a, &b)
+                        .map(|m| (a.distance_m + m + b.distance_m) / 1000.0);
+                    match (km[o][s], want) {
+                        (Some(got), Some(want)) => {
+                            assert!((got - want).abs() < 1e-6, "seed {seed}: {got} vs {want}");
+                            routed += 1;
+                        }
+                        (None, None) => {}
+                        other => panic!("seed {seed} o{o} s{s}: {other:?}"),
+                    }
+                }
+            }
+        }
+        assert!(routed > 100, "{routed}");
+    }
+
     #[test]
     fn unreachable_pairs_are_excluded() {
         let origins = [origin("A", 0.0, 0.0, 4)];
