@@ -86,15 +86,19 @@ pub struct Allocation {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct RoadDistanceOptions {
     /// Origins and shelters farther than this from every open road cannot be routed (default
-    /// 1000 m: population cell centres may lie off the road net).
+    /// 3000 m: rural population cell centres may lie far off a sparse road net; the walk to
+    /// the road counts in the distance).
     pub max_snap_m: f64,
 }
 
 impl Default for RoadDistanceOptions {
     fn default() -> Self {
-        RoadDistanceOptions { max_snap_m: 1000.0 }
+        RoadDistanceOptions { max_snap_m: 3000.0 }
     }
 }
+
+/// At most this many unroutable origins are named in warnings; the rest are counted.
+const MAX_NAMED_ORIGINS: usize = 20;
 
 /// The evacuees of a zone: every population feature with people inside, with its share.
 /// Also returns the area-weighted population inside (with its warnings).
@@ -231,17 +235,29 @@ pub fn road_km(
     let mut warnings = Vec::new();
     let origin_snaps: Vec<Option<Snap>> = origins
         .iter()
-        .map(|o| {
-            let snap = index.snap(graph, o.position, options.max_snap_m);
-            if snap.is_none() {
-                warnings.push(format!(
-                    "origin {}: no open road within {} m; its people cannot be routed",
-                    o.id, options.max_snap_m
-                ));
-            }
-            snap
-        })
+        .map(|o| index.snap(graph, o.position, options.max_snap_m))
         .collect();
+    let unroutable: Vec<&EvacueeOrigin> = origins
+        .iter()
+        .zip(&origin_snaps)
+        .filter(|(_, snap)| snap.is_none())
+        .map(|(o, _)| o)
+        .collect();
+    for o in unroutable.iter().take(MAX_NAMED_ORIGINS) {
+        warnings.push(format!(
+            "origin {}: no open road within {} m; its {} people cannot be routed",
+            o.id, options.max_snap_m, o.people
+        ));
+    }
+    if unroutable.len() > MAX_NAMED_ORIGINS {
+        let rest = &unroutable[MAX_NAMED_ORIGINS..];
+        warnings.push(format!(
+            "{} more origins ({} people) have no open road within {} m",
+            rest.len(),
+            rest.iter().map(|o| o.people).sum::<u64>(),
+            options.max_snap_m
+        ));
+    }
     let mut km = vec![vec![None; shelters.len()]; origins.len()];
     let reverse = ReverseArcs::new(graph);
     for (s, shelter) in shelters.iter().enumerate() {

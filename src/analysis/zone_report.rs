@@ -33,6 +33,9 @@ pub struct ZoneReportOptions {
     pub road: RoadDistanceOptions,
     /// Days of needs to report (default 1).
     pub needs_days: f64,
+    /// Leave shelters that fail a siting check out of the allocation (default false: they
+    /// are only flagged).
+    pub exclude_flagged: bool,
 }
 
 impl Default for ZoneReportOptions {
@@ -43,6 +46,7 @@ impl Default for ZoneReportOptions {
             siting: SitingOptions::default(),
             road: RoadDistanceOptions::default(),
             needs_days: 1.0,
+            exclude_flagged: false,
         }
     }
 }
@@ -165,8 +169,22 @@ pub fn zone_report(input: &ZoneReportInput<'_>, options: &ZoneReportOptions) -> 
         origins,
     };
     if let Some(shelters) = input.shelters {
-        let selection = select_shelters(shelters, input.zone, options.m2_per_person);
-        warnings.extend(selection.warnings);
+        let mut selection = select_shelters(shelters, input.zone, options.m2_per_person);
+        warnings.extend(std::mem::take(&mut selection.warnings));
+        report.shelter_flags = siting_flags(shelters, input.hazards, &options.siting);
+        if options.exclude_flagged {
+            let flagged: Vec<usize> = report.shelter_flags.iter().map(|f| f.row).collect();
+            selection.usable.retain(|site| {
+                let keep = !flagged.contains(&site.row);
+                if !keep {
+                    warnings.push(format!(
+                        "shelter {}: fails a siting check; left out of the plan",
+                        site.id
+                    ));
+                }
+                keep
+            });
+        }
         report.shelters_inside = selection
             .inside_zone
             .iter()
@@ -193,7 +211,6 @@ pub fn zone_report(input: &ZoneReportInput<'_>, options: &ZoneReportOptions) -> 
         };
         report.allocation = allocate(&report.origins, &selection.usable, &km);
         report.shelters_usable = selection.usable;
-        report.shelter_flags = siting_flags(shelters, input.hazards, &options.siting);
     } else {
         report.allocation = allocate(&report.origins, &[], &[]);
         warnings.push("no shelter layer: nobody can be placed".into());
@@ -787,6 +804,16 @@ mod tests {
         assert_eq!(report.shelters_inside, vec!["SH-IN"]);
         assert_eq!(report.shelter_flags.len(), 1);
         assert_eq!(report.shelter_flags[0].id, "SH-1");
+
+        let strict = zone_report(
+            &input,
+            &ZoneReportOptions {
+                exclude_flagged: true,
+                ..ZoneReportOptions::default()
+            },
+        );
+        assert!(strict.shelters_usable.is_empty());
+        assert_eq!(strict.allocation.unplaced, 130);
 
         let md = report.to_markdown(Lang::En);
         assert!(md.contains("# Evacuation zone report"));

@@ -61,7 +61,7 @@ pub struct ZoneReportArgs {
     #[arg(long, default_value = "population")]
     pub weight: String,
     /// Origins and shelters farther than this from an open road cannot be routed, m.
-    #[arg(long, default_value_t = 1000.0)]
+    #[arg(long, default_value_t = 3000.0)]
     pub max_snap_m: f64,
     /// Days of minimum needs to report.
     #[arg(long, default_value_t = 1.0)]
@@ -72,8 +72,13 @@ pub struct ZoneReportArgs {
     /// Radius of a geological-hazard point's siting check, m.
     #[arg(long, default_value_t = 200.0)]
     pub geohazard_radius_m: f64,
+    /// Leave shelters that fail a siting check out of the allocation.
+    #[arg(long)]
+    pub exclude_flagged: bool,
+    /// Output: JSON (default), Markdown or CSV.
     #[arg(long, value_enum, default_value_t = ReportFormat::Json)]
     pub format: ReportFormat,
+    /// Language of siting reasons and of the Markdown and CSV reports.
     #[arg(long, value_enum, default_value_t = ReportLang::En)]
     pub lang: ReportLang,
 }
@@ -90,10 +95,11 @@ impl ZoneReportArgs {
             hazards: Vec::new(),
             m2_per_person: 2.5,
             weight: "population".into(),
-            max_snap_m: 1000.0,
+            max_snap_m: 3000.0,
             needs_days: 1.0,
             hazchem_radius_m: 200.0,
             geohazard_radius_m: 200.0,
+            exclude_flagged: false,
             format: ReportFormat::Json,
             lang: ReportLang::En,
         }
@@ -246,6 +252,7 @@ fn build(args: &ZoneReportArgs, warnings: &mut Vec<String>) -> Result<ZoneReport
             max_snap_m: args.max_snap_m,
         },
         needs_days: args.needs_days,
+        exclude_flagged: args.exclude_flagged,
     };
     let report = zone_report(&input, &options);
     warnings.extend(report.warnings.iter().cloned());
