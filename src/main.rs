@@ -60,6 +60,8 @@ enum Commands {
     Coverage(onemap::cli::coverage::CoverageArgs),
     /// Around an incident: stations by ETA, features within the radius, shelters, people.
     Incident(onemap::cli::incident::IncidentArgs),
+    /// Evacuation zone report: people and features inside, shelter allocation, siting flags.
+    ZoneReport(onemap::cli::zone_report::ZoneReportArgs),
 }
 
 fn main() -> ExitCode {
@@ -74,6 +76,9 @@ fn main() -> ExitCode {
         }
         Some(Commands::Coverage(args)) => exit_code(onemap::cli::coverage::run_coverage(&args)),
         Some(Commands::Incident(args)) => exit_code(onemap::cli::incident::run_incident(&args)),
+        Some(Commands::ZoneReport(args)) => {
+            exit_code(onemap::cli::zone_report::run_zone_report(&args))
+        }
         None => run_window(cli.files, cli.view),
     }
 }

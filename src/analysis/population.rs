@@ -417,4 +417,58 @@ mod tests {
             population_in_polygon(&layer(vec![], &[]), "population", &MultiPolygon(Vec::new()));
         assert_eq!(empty.total, 0.0);
     }
+
+    #[test]
+    fn cell_shares_match_a_sampling_oracle_on_random_zones() {
+        let mut rng = ChaCha8Rng::seed_from_u64(99);
+        let cell = 0.005;
+        for case in 0..3 {
+            let (cx, cy) = (117.025, 36.025);
+            let n = rng.random_range(5..10);
+            let ring: Vec<(f64, f64)> = (0..n)
+                .map(|i| {
+                    let a = i as f64 / n as f64 * std::f64::consts::TAU;
+                    let r = rng.random_range(0.008..0.025);
+                    (cx + r * a.cos(), cy + r * a.sin())
+                })
+                .collect();
+            let zone = MultiPolygon(vec![Polygon::new(geo::LineString::from(ring), vec![])]);
+            let mut geoms = Vec::new();
+            let mut weights = Vec::new();
+            for i in 0..10 {
+                for j in 0..10 {
+                    let (x, y) = (117.0 + i as f64 * cell, 36.0 + j as f64 * cell);
+                    geoms.push(Geometry::Polygon(rect(x, y, x + cell, y + cell)));
+                    weights.push(Value::Number(rng.random_range(1..1000) as f64));
+                }
+            }
+            let r = population_in_polygon(&layer(geoms.clone(), &weights), "population", &zone);
+            let samples = 80;
+            for (row, g) in geoms.iter().enumerate() {
+                let b = g.bounding_rect().unwrap();
+                let mut hits = 0;
+                for a in 0..samples {
+                    for c in 0..samples {
+                        let p = Point::new(
+                            b.min().x + (a as f64 + 0.5) / samples as f64 * cell,
+                            b.min().y + (c as f64 + 0.5) / samples as f64 * cell,
+                        );
+                        if zone.intersects(&p) {
+                            hits += 1;
+                        }
+                    }
+                }
+                let oracle = hits as f64 / (samples * samples) as f64;
+                let got = r
+                    .features
+                    .iter()
+                    .find(|f| f.row == row)
+                    .map_or(0.0, |f| f.fraction);
+                assert!(
+                    (got - oracle).abs() < 0.02,
+                    "case {case} cell {row}: {got} vs sampled {oracle}"
+                );
+            }
+        }
+    }
 }

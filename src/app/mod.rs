@@ -5,6 +5,7 @@
 pub mod loading;
 pub mod response;
 pub mod search;
+pub mod work;
 
 use std::path::{Path, PathBuf};
 
@@ -223,6 +224,33 @@ pub enum Command {
     ClearCoverage,
     /// Lets station symbols be dragged on the map (areas follow live).
     SetDragStations(bool),
+    /// Places an incident of a kind at lon/lat (now) and selects it.
+    PlaceIncident {
+        kind: crate::model::IncidentKind,
+        lon: f64,
+        lat: f64,
+    },
+    SelectIncident(Option<crate::scenario::document::IncidentId>),
+    SelectZone(Option<crate::scenario::document::ZoneId>),
+    /// An evacuation zone from a drawn ring (lon/lat).
+    AddPolygonZone(Vec<[f64; 2]>),
+    AddCircleZone {
+        lon: f64,
+        lat: f64,
+        radius_m: f64,
+    },
+    /// A zone of any shape with a name (from an incident's hazard rings or a corridor).
+    AddZone(crate::scenario::document::ZoneShape, String),
+    /// Any edit of incidents and zones; `merging` joins a drag's frames into one undo step.
+    Edit(crate::scenario::edit::Edit, bool),
+    /// Ends a drag gesture (the next edit starts a new undo step).
+    EndGesture,
+    Undo,
+    Redo,
+    SaveProject(PathBuf),
+    OpenProject(PathBuf),
+    /// Shelter floor area per person where a shelter gives no capacity, m².
+    SetM2PerPerson(f64),
     /// Moves a point feature (a dragged station) to lon/lat.
     MovePoint {
         layer: LayerId,
@@ -267,6 +295,29 @@ pub struct AppState {
     pub coverage: Option<response::CoverageSummary>,
     /// Station symbols can be dragged on the map.
     pub drag_stations: bool,
+    /// Incidents and evacuation zones, changed only through `history`.
+    pub scenario: crate::scenario::document::ScenarioDocument,
+    pub history: crate::scenario::edit::History,
+    /// Bumped on every change of `scenario`, for autosave.
+    pub scenario_revision: u64,
+    autosave_seen_revision: u64,
+    pub selected_incident: Option<crate::scenario::document::IncidentId>,
+    pub selected_zone: Option<crate::scenario::document::ZoneId>,
+    pub incident_report: Option<(
+        crate::scenario::document::IncidentId,
+        crate::analysis::incident::IncidentReport,
+    )>,
+    pub zone_report: Option<(
+        crate::scenario::document::ZoneId,
+        crate::analysis::zone_report::ZoneReport,
+    )>,
+    /// Shelter floor area per person when a shelter gives no capacity, m² (plan: 2.5).
+    pub m2_per_person: f64,
+    /// The evacuees' daily minimum needs (InaSAFE defaults, editable).
+    pub needs: crate::analysis::needs::NeedsProfile,
+    /// The project file being worked on (autosave writes here).
+    pub project_path: Option<PathBuf>,
+    pub autosave: crate::scenario::autosave::Autosave,
     /// The egui context, to wake the UI when a background load finishes (None in tests
     /// that drive the state directly).
     pub repaint: Option<egui::Context>,
@@ -294,6 +345,18 @@ impl AppState {
             road_network: None,
             coverage: None,
             drag_stations: false,
+            scenario: Default::default(),
+            history: Default::default(),
+            scenario_revision: 0,
+            autosave_seen_revision: 0,
+            selected_incident: None,
+            selected_zone: None,
+            incident_report: None,
+            zone_report: None,
+            m2_per_person: 2.5,
+            needs: Default::default(),
+            project_path: None,
+            autosave: crate::scenario::autosave::Autosave::new(Default::default()),
             repaint,
         }
     }
@@ -741,6 +804,45 @@ impl AppState {
                 lon,
                 lat,
             } => self.move_point(layer, feature, lon, lat),
+            Command::PlaceIncident { kind, lon, lat } => self.place_incident(kind, lon, lat),
+            Command::SelectIncident(id) => {
+                self.selected_incident = id;
+                self.refresh_incident_report();
+            }
+            Command::SelectZone(id) => {
+                self.selected_zone = id;
+                self.refresh_zone_report();
+            }
+            Command::AddPolygonZone(ring) => {
+                let ring = ring
+                    .into_iter()
+                    .map(|[lon, lat]| crate::scenario::document::LonLat::new(lon, lat))
+                    .collect();
+                self.add_zone(crate::scenario::document::ZoneShape::polygon(ring), None);
+            }
+            Command::AddCircleZone { lon, lat, radius_m } => self.add_zone(
+                crate::scenario::document::ZoneShape::Circle {
+                    centre: crate::scenario::document::LonLat::new(lon, lat),
+                    radius_m,
+                },
+                None,
+            ),
+            Command::AddZone(shape, name) => self.add_zone(shape, Some(name)),
+            Command::Edit(edit, merging) => self.apply_edit(edit, merging),
+            Command::EndGesture => self.history.end_gesture(),
+            Command::Undo => self.undo(),
+            Command::Redo => self.redo(),
+            Command::SaveProject(path) => {
+                self.save_project(&path);
+            }
+            Command::OpenProject(path) => self.open_project(&path),
+            Command::SetM2PerPerson(m2) => {
+                if m2.is_finite() && m2 > 0.0 {
+                    self.m2_per_person = m2;
+                    self.refresh_incident_report();
+                    self.refresh_zone_report();
+                }
+            }
         }
     }
 
@@ -867,6 +969,9 @@ impl AppState {
     /// Recomputes the areas (and the coverage report) when they are on screen, so edits
     /// show at once.
     fn refresh_response_areas(&mut self) {
+        if self.incident_report.is_some() {
+            self.refresh_incident_report();
+        }
         if let Some(minutes) = self.coverage.as_ref().map(|c| c.minutes) {
             self.compute_coverage(minutes);
         }

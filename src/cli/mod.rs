@@ -1,5 +1,6 @@
 //! Headless commands run from the command line (no window): `onemap inspect`,
-//! `onemap convert`, `onemap isochrones`, `onemap coverage`, `onemap incident`.
+//! `onemap convert`, `onemap isochrones`, `onemap coverage`, `onemap incident`,
+//! `onemap zone-report`.
 
 // `onemap convert IN OUT`: any readable format to any writable one.
 pub mod convert;
@@ -13,5 +14,7 @@ pub mod incident;
 pub mod inspect;
 // `onemap isochrones`: drive-time response areas as GeoJSON.
 pub mod isochrones;
+// `onemap zone-report`: people and features inside a zone, shelter allocation, needs.
+pub mod zone_report;
 
 pub use inspect::run_inspect;
