@@ -2,6 +2,8 @@
 
 pub mod basemap;
 pub mod render;
+pub mod scenario_layer;
 pub mod symbology;
 pub mod tile_folder;
+pub mod tools;
 pub mod view;

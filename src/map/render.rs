@@ -213,6 +213,26 @@ fn prepare_polygon(polygon: &Polygon<f64>) -> PreparedPolygon {
     }
 }
 
+/// A filled mesh for a simple ring already on screen (drawn zones): earcut, so concave
+/// outlines fill correctly, which egui's convex polygon does not.
+pub fn polygon_fill_mesh(ring: &[Pos2], fill: Color32) -> Mesh {
+    let mut mesh = Mesh::default();
+    if ring.len() < 3 {
+        return mesh;
+    }
+    let exterior: LineString<f64> = ring
+        .iter()
+        .map(|p| (f64::from(p.x), f64::from(p.y)))
+        .collect();
+    let raw = Polygon::new(exterior, vec![]).earcut_triangles_raw();
+    for xy in &raw.vertices {
+        mesh.colored_vertex(pos2(xy[0] as f32, xy[1] as f32), fill);
+    }
+    mesh.indices
+        .extend(raw.triangle_indices.iter().map(|&i| i as u32));
+    mesh
+}
+
 fn prepare(geometry: &Geometry<f64>) -> PreparedGeometry {
     match geometry {
         Geometry::Point(p) => PreparedGeometry::Point(mercator(p.x(), p.y())),

@@ -27,6 +27,8 @@ pub struct MapView {
     pub last_stats: DrawStats,
     /// What the pointer is over (for the status bar).
     pub pointer_lonlat: Option<(f64, f64)>,
+    /// The active map tool and what has been sketched with it.
+    pub sketch: super::tools::Sketch,
 }
 
 impl Default for MapView {
@@ -39,6 +41,7 @@ impl Default for MapView {
             last_view: None,
             last_stats: DrawStats::default(),
             pointer_lonlat: None,
+            sketch: super::tools::Sketch::default(),
         }
     }
 }
@@ -88,6 +91,7 @@ impl MapView {
         let mut frame_view = None;
         let mut stats = DrawStats::default();
         let mut pointer = None;
+        let sketch = &mut self.sketch;
         let response = map.show(ui, |ui, response, projector, _memory| {
             let clip = response.rect;
             let a = (HOME.0, HOME.1);
@@ -157,9 +161,19 @@ impl MapView {
                 draw_labels(&painter, ui, &labels, clip);
             }
             draw_scale_bar(&painter, &view, clip, lang);
+            super::scenario_layer::draw(&painter, state, &view);
             if state.drag_stations {
                 commands.extend(station_drag_handles(ui, &painter, state, &view, clip));
             }
+            commands.extend(super::scenario_layer::edit_handles(
+                ui, &painter, state, &view,
+            ));
+            let browsing = sketch.tool == super::tools::MapTool::Browse;
+            let hover_lonlat = response.hover_pos().map(|p| {
+                let (lon, lat) = view.screen_to_lonlat(p);
+                [lon, lat]
+            });
+            commands.extend(sketch.update(ui, &painter, &view, response, hover_lonlat, lang));
 
             if let Some(hover) = response.hover_pos() {
                 let (lon, lat) = view.screen_to_lonlat(hover);
@@ -171,8 +185,13 @@ impl MapView {
                         .clone()
                         .on_hover_ui_at_pointer(|ui| hover_tooltip(ui, state, &hits, lang));
                 }
-                if response.clicked() {
-                    commands.push(Command::Identify(geo::Point::new(lon, lat), tolerance_m));
+                if response.clicked() && browsing {
+                    match super::scenario_layer::hit(state, &view, hover) {
+                        Some(select) => commands.push(select),
+                        None => {
+                            commands.push(Command::Identify(geo::Point::new(lon, lat), tolerance_m))
+                        }
+                    }
                 }
             }
         });
