@@ -444,14 +444,9 @@ fn parse_coordinates(text: &str, out: &mut Vec<Coord<f64>>) -> Vec<String> {
         if fields.is_empty() {
             return;
         }
-        let numbers: Vec<Option<f64>> = fields.iter().map(|f| plain_number(f)).collect();
-        match numbers[..] {
-            [Some(x), Some(y)] | [Some(x), Some(y), Some(_)]
-                if x.abs() <= 180.0 && y.abs() <= 90.0 =>
-            {
-                out.push(Coord { x, y });
-            }
-            _ => junk.push(fields.join(",")),
+        match position(fields.iter().copied()) {
+            Some(c) => out.push(c),
+            None => junk.push(fields.join(",")),
         }
         fields.clear();
     };
@@ -488,6 +483,19 @@ fn parse_coordinates(text: &str, out: &mut Vec<Coord<f64>>) -> Vec<String> {
     }
     flush(&mut fields, out, &mut junk);
     junk
+}
+
+/// A position from 2 or 3 number fields (longitude, latitude, altitude ignored), in range.
+fn position<'a>(mut fields: impl Iterator<Item = &'a str>) -> Option<Coord<f64>> {
+    let x = plain_number(fields.next()?)?;
+    let y = plain_number(fields.next()?)?;
+    if let Some(altitude) = fields.next() {
+        plain_number(altitude)?;
+    }
+    if fields.next().is_some() || x.abs() > 180.0 || y.abs() > 90.0 {
+        return None;
+    }
+    Some(Coord { x, y })
 }
 
 /// A finite decimal number ("nan"/"inf" are not coordinates).
@@ -706,15 +714,9 @@ impl<'p> Parser<'p> {
             }
             (Tag::TrackCoord, _) => {
                 if let Some(Builder::Track(coords)) = self.builders.last_mut() {
-                    let numbers: Vec<Option<f64>> =
-                        text.split_whitespace().map(plain_number).collect();
-                    match numbers[..] {
-                        [Some(x), Some(y)] | [Some(x), Some(y), Some(_)]
-                            if x.abs() <= 180.0 && y.abs() <= 90.0 =>
-                        {
-                            coords.push(Coord { x, y });
-                        }
-                        _ => {
+                    match position(text.split_whitespace()) {
+                        Some(c) => coords.push(c),
+                        None => {
                             if let Some(p) = self.placemark.as_mut() {
                                 let shown: String = text.trim().chars().take(40).collect();
                                 p.notes
@@ -1005,7 +1007,7 @@ fn read_kml_text(
     let mut xml_error: Option<String> = None;
     loop {
         events += 1;
-        if events % PROGRESS_EVERY == 0 {
+        if events.is_multiple_of(PROGRESS_EVERY) {
             if progress.is_cancelled() {
                 return Err(LoadError::Cancelled {
                     path: path.to_owned(),
