@@ -314,6 +314,33 @@ fn mismatched_tags_are_closed_by_name() {
 }
 
 #[test]
+fn empty_elements_are_opened_and_closed() {
+    let text = "<kml><Placemark><name>a</name><description/><Point/></Placemark>\
+                <Placemark><name/><description>d</description><ExtendedData><Data name=\"k\"/>\
+                </ExtendedData><Point><coordinates>5,6</coordinates></Point></Placemark></kml>";
+    let (layers, _) = read(text.as_bytes(), &KmlOptions::default()).unwrap();
+    let loaded = &layers[0];
+    assert_eq!(
+        loaded.layer.geometries,
+        vec![Geometry::Point(Point::new(5.0, 6.0))]
+    );
+    assert_eq!(loaded.layer.source_index, vec![1]);
+    assert_eq!(
+        loaded.layer.attributes.get(0, "description"),
+        ValueRef::Text("d")
+    );
+    let first = loaded
+        .warnings
+        .iter()
+        .find(|w| w.feature == Some(0))
+        .unwrap();
+    assert!(
+        first.message.contains("Point has no readable coordinates"),
+        "{first}"
+    );
+}
+
+#[test]
 fn garbage_and_empty_files_are_named_errors() {
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
     let garbage: Vec<u8> = (0..4096).map(|_| rng.random()).collect();
@@ -548,9 +575,10 @@ fn writer_labels_placemarks_and_skips_empty_geometries() {
     layer
         .geometries
         .push(Geometry::Point(Point::new(117.0, 36.0)));
-    layer
-        .attributes
-        .push_row([("名称", ValueRef::Text("第一避难所"))]);
+    layer.attributes.push_row([
+        ("名称", ValueRef::Text("第一避难所")),
+        ("note", ValueRef::Text("bell\u{7} and tab\t")),
+    ]);
     layer
         .geometries
         .push(Geometry::MultiPoint(MultiPoint::new(Vec::new())));
@@ -568,6 +596,11 @@ fn writer_labels_placemarks_and_skips_empty_geometries() {
     assert_eq!(back.attributes.get(0, "name"), ValueRef::Text("第一避难所"));
     assert_eq!(back.attributes.get(0, "名称"), ValueRef::Text("第一避难所"));
     assert_eq!(back.attributes.get(0, "folder"), ValueRef::Text("shelters"));
+    assert_eq!(
+        back.attributes.get(0, "note"),
+        ValueRef::Text("bell and tab"),
+        "control characters XML forbids are dropped; text is trimmed"
+    );
 
     let unwritable = dir.path().join("missing-dir").join("x.kml");
     let error = write_kml(&unwritable, &[&layer]).unwrap_err();

@@ -999,7 +999,6 @@ fn read_kml_text(
         let config = reader.config_mut();
         config.check_end_names = false;
         config.allow_unmatched_ends = true;
-        config.expand_empty_elements = true;
     }
     let total_text = text.len().max(1) as u64;
     let total_bytes = bytes.len() as u64;
@@ -1045,6 +1044,14 @@ fn read_kml_text(
                     continue;
                 }
                 parser.start(tag, &e);
+            }
+            Ok(Event::Empty(e)) => {
+                // `<Point/>`, `<SimpleField .../>`: opened and closed at once.
+                let tag = classify(e.local_name().as_ref());
+                parser.start(tag, &e);
+                if parser.stack.pop().is_some() {
+                    parser.end(tag);
+                }
             }
             Ok(Event::End(e)) => {
                 let tag = classify(e.local_name().as_ref());

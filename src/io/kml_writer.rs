@@ -75,7 +75,7 @@ pub fn kml_text(document_name: &str, layers: &[&Layer], warnings: &mut Vec<Strin
         "<kml xmlns=\"http://www.opengis.net/kml/2.2\" \
          xmlns:gx=\"http://www.google.com/kml/ext/2.2\">\n<Document>\n",
     );
-    let _ = writeln!(out, "<name>{}</name>", escape(document_name));
+    let _ = writeln!(out, "<name>{}</name>", escape(xml_chars(document_name)));
     let plans: Vec<Vec<(String, ColumnType)>> = layers.iter().map(|l| column_plan(l)).collect();
     for (layer_index, columns) in plans.iter().enumerate() {
         let typed: Vec<&(String, ColumnType)> = columns
@@ -97,7 +97,7 @@ pub fn kml_text(document_name: &str, layers: &[&Layer], warnings: &mut Vec<Strin
                 let _ = writeln!(
                     out,
                     "<SimpleField name=\"{}\" type=\"{type_name}\"/>",
-                    escape(name.as_str())
+                    escape(xml_chars(name))
                 );
             }
             out.push_str("</Schema>\n");
@@ -105,7 +105,7 @@ pub fn kml_text(document_name: &str, layers: &[&Layer], warnings: &mut Vec<Strin
     }
     for (layer_index, (layer, columns)) in layers.iter().zip(&plans).enumerate() {
         out.push_str("<Folder>\n");
-        let _ = writeln!(out, "<name>{}</name>", escape(layer.name.as_str()));
+        let _ = writeln!(out, "<name>{}</name>", escape(xml_chars(&layer.name)));
         // A label column only stands in when there is no `name` column at all, so that no
         // placemark carries two different names.
         let has_name_column = layer.attributes.field_index("name").is_some();
@@ -136,10 +136,10 @@ pub fn kml_text(document_name: &str, layers: &[&Layer], warnings: &mut Vec<Strin
                 }),
             };
             if let Some(name) = name {
-                let _ = writeln!(out, "<name>{}</name>", escape(name));
+                let _ = writeln!(out, "<name>{}</name>", escape(xml_chars(name)));
             }
             if let ValueRef::Text(d) = layer.attributes.get(row, "description") {
-                let _ = writeln!(out, "<description>{}</description>", escape(d));
+                let _ = writeln!(out, "<description>{}</description>", escape(xml_chars(d)));
             }
             write_extended_data(&mut out, layer, row, columns, layer_index);
             out.push_str(&body);
@@ -185,7 +185,17 @@ fn column_plan(layer: &Layer) -> Vec<(String, ColumnType)> {
 fn value_text(value: ValueRef<'_>) -> String {
     match value {
         ValueRef::Number(n) => format!("{n}"),
-        other => other.to_string(),
+        other => xml_chars(&other.to_string()).into_owned(),
+    }
+}
+
+/// Text without the control characters XML 1.0 forbids (they would make the file unreadable).
+fn xml_chars(text: &str) -> std::borrow::Cow<'_, str> {
+    let allowed = |c: char| !c.is_control() || matches!(c, '\t' | '\n' | '\r') || c > '\u{9f}';
+    if text.chars().all(allowed) {
+        std::borrow::Cow::Borrowed(text)
+    } else {
+        std::borrow::Cow::Owned(text.chars().filter(|c| allowed(*c)).collect())
     }
 }
 
@@ -209,7 +219,7 @@ fn write_extended_data(
         let _ = writeln!(
             out,
             "<Data name=\"{}\"><value>{}</value></Data>",
-            escape(*name),
+            escape(xml_chars(name)),
             escape(value_text(*value).as_str())
         );
     }
@@ -223,7 +233,7 @@ fn write_extended_data(
             let _ = writeln!(
                 out,
                 "<SimpleData name=\"{}\">{}</SimpleData>",
-                escape(*name),
+                escape(xml_chars(name)),
                 escape(value_text(*value).as_str())
             );
         }
