@@ -10,8 +10,8 @@
 //! GCJ-02 or BD-09, so they are read as WGS84 with a warning unless the options say otherwise.
 //! A row that cannot be read is reported by its line number and the rest still load.
 //!
-//! Everything after the text is split into cells is the table core (`read_point_table`,
-//! rows of typed cells), which the Excel reader shares: it keeps numeric cells as numbers.
+//! Once the text is split into cells, the rest is the table core (`read_point_table`, rows
+//! of typed cells), which the Excel reader shares: it keeps numeric cells as numbers.
 
 use std::path::Path;
 use std::sync::atomic::Ordering;

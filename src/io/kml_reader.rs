@@ -831,6 +831,8 @@ impl<'p> Parser<'p> {
         if let Some(description) = draft.description {
             attributes.push(("description".to_owned(), Value::Text(description)));
         }
+        // A `folder` the file states (e.g. written by our own writer from a layer read with
+        // folders) is kept over the structural one, so a KML -> KML round trip keeps it.
         let data_has_folder = draft.data.iter().any(|(n, _)| n == FOLDER_FIELD);
         attributes.extend(draft.data);
         if let (false, Some(folder)) = (data_has_folder, &draft.folder) {
