@@ -9,6 +9,9 @@
 //! metres), the axis order and the coordinate system. Degrees never say whether they are
 //! GCJ-02 or BD-09, so they are read as WGS84 with a warning unless the options say otherwise.
 //! A row that cannot be read is reported by its line number and the rest still load.
+//!
+//! Once the text is split into cells, the rest is the table core (`read_point_table`, rows
+//! of typed cells), which the Excel reader shares: it keeps numeric cells as numbers.
 
 use std::path::Path;
 use std::sync::atomic::Ordering;
@@ -133,7 +136,8 @@ pub fn read_csv_bytes(
         Some(d) => (d, char::from(d)),
         None => sniff_delimiter(&text),
     };
-    let text = if delimiter_char == '，' {
+    let full_width = delimiter_char == '，';
+    let text = if full_width {
         std::borrow::Cow::Owned(text.replace('，', "\u{1F}"))
     } else {
         text
@@ -144,12 +148,122 @@ pub fn read_csv_bytes(
         .delimiter(delimiter)
         .from_reader(text.as_bytes());
     let mut records = reader.records();
-    let header = match records.next() {
-        Some(Ok(h)) => h,
+    let header: Vec<String> = match records.next() {
+        Some(Ok(h)) => h.iter().map(str::to_owned).collect(),
         Some(Err(e)) => return Err(format_error(format!("cannot read the header line: {e}"))),
         None => return Err(format_error("the file is empty".to_owned())),
     };
-    let headers = column_names(&header);
+    let rows = records.map(|record| match record {
+        Ok(record) => Ok(TableRow {
+            line: record.position().map_or(0, |p| p.line()),
+            cells: record
+                .iter()
+                .map(|text| {
+                    // A quoted full-width comma was swapped for the stand-in too: put it back.
+                    Cell::Guess(if full_width {
+                        text.replace(char::from(FULL_WIDTH_STAND_IN), "，")
+                    } else {
+                        text.to_owned()
+                    })
+                })
+                .collect(),
+        }),
+        Err(e) => Err((
+            e.position().map_or(0, |p| p.line()),
+            format!("cannot read the row: {e}"),
+        )),
+    });
+    let source = TableSource {
+        path,
+        line_word: "line",
+        allow_grouping: delimiter_char != ',',
+    };
+    let (loaded, table) = read_point_table(&source, &header, rows, options, progress)?;
+    let info = CsvInfo {
+        x_col: table.x_col,
+        y_col: table.y_col,
+        crs: table.crs,
+        crs_reason: table.crs_reason,
+        encoding,
+        delimiter: delimiter_char,
+        axis_swapped: table.axis_swapped,
+    };
+    Ok((loaded, info))
+}
+
+// ---------------------------------------------------------------------------------------
+// The table core shared by CSV and Excel
+
+/// One cell of a point table, typed as far as its source types it.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Cell {
+    Empty,
+    /// Untyped text (CSV): numbers in it are read as numbers.
+    Guess(String),
+    /// Text the source typed as text (an Excel string cell): it stays text.
+    Text(String),
+    Number(f64),
+    Bool(bool),
+}
+
+/// One data row of a table with the number users know it by (CSV line, Excel row).
+pub(crate) struct TableRow {
+    pub line: u64,
+    pub cells: Vec<Cell>,
+}
+
+/// How a table source names its rows and writes its numbers.
+pub(crate) struct TableSource<'p> {
+    pub path: &'p Path,
+    /// "line" (CSV) or "row" (Excel), in front of row numbers in warnings.
+    pub line_word: &'static str,
+    /// Whether "1,234" in untyped text is a grouped number (not when commas delimit).
+    pub allow_grouping: bool,
+}
+
+/// What the table core chose.
+pub(crate) struct PointTableInfo {
+    pub x_col: String,
+    pub y_col: String,
+    pub crs: Crs,
+    pub crs_reason: String,
+    pub axis_swapped: bool,
+}
+
+/// Header cells as text, for column matching (numbers as written, e.g. "2024").
+pub(crate) fn cell_text(cell: &Cell) -> String {
+    match cell {
+        Cell::Empty => String::new(),
+        Cell::Guess(t) | Cell::Text(t) => t.clone(),
+        Cell::Number(n) => ValueRef::Number(*n).to_string(),
+        Cell::Bool(b) => b.to_string(),
+    }
+}
+
+/// Whether a header row names both coordinate columns (or the forced ones).
+pub(crate) fn header_has_coordinates(header: &[String], options: &CsvOptions) -> bool {
+    let headers = column_names(header.iter().map(String::as_str));
+    let x = pick_column(&headers, options.x_col.as_deref(), LON_NAMES, "x");
+    let y = pick_column(&headers, options.y_col.as_deref(), LAT_NAMES, "y");
+    matches!((x, y), (Ok(x), Ok(y)) if x != y)
+}
+
+/// The row-processing core of every point table: finds the coordinate columns, parses the
+/// values, settles axis order and coordinate system, and builds the WGS84 point layer. Rows
+/// that fail are listed by their number; the rest load.
+pub(crate) fn read_point_table(
+    source: &TableSource<'_>,
+    header: &[String],
+    rows_in: impl Iterator<Item = Result<TableRow, (u64, String)>>,
+    options: &CsvOptions,
+    progress: &Progress,
+) -> Result<(Loaded, PointTableInfo), LoadError> {
+    let path = source.path;
+    let format_error = |message: String| LoadError::Format {
+        path: path.to_owned(),
+        message,
+    };
+    let headers = column_names(header.iter().map(String::as_str));
     let x_index = pick_column(&headers, options.x_col.as_deref(), LON_NAMES, "longitude/x")
         .map_err(format_error)?;
     let y_index = pick_column(&headers, options.y_col.as_deref(), LAT_NAMES, "latitude/y")
@@ -161,44 +275,47 @@ pub fn read_csv_bytes(
         )));
     }
 
-    let mut sink = WarningSink::new(path);
+    let mut sink = WarningSink::new(path, source.line_word);
     let mut rows: Vec<RawRow> = Vec::new();
     let mut hemisphere_votes = [0usize; 2]; // [as named, swapped]
-    for (row_index, record) in records.enumerate() {
+    for (row_index, record) in rows_in.enumerate() {
         if row_index % CANCEL_CHECK_EVERY == 0 && progress.is_cancelled() {
             return Err(LoadError::Cancelled {
                 path: path.to_owned(),
             });
         }
-        let record = match record {
+        let TableRow { line, mut cells } = match record {
             Ok(r) => r,
-            Err(e) => {
-                let line = e.position().map_or(0, |p| p.line());
-                sink.row(line, format!("cannot read the row: {e}"));
+            Err((line, message)) => {
+                sink.row(line, message);
                 continue;
             }
         };
-        let line = record.position().map_or(0, |p| p.line());
-        let field = |i: usize| record.get(i).unwrap_or("").trim();
-        let (x_text, y_text) = (field(x_index), field(y_index));
-        if x_text.is_empty() || y_text.is_empty() {
-            let missing = if x_text.is_empty() {
-                &headers[x_index]
-            } else {
-                &headers[y_index]
-            };
-            sink.row(line, format!("'{missing}' is empty; row skipped"));
+        if cells.iter().all(cell_is_blank) {
             continue;
         }
-        let parsed = (parse_coordinate(x_text), parse_coordinate(y_text));
+        let cell = |i: usize| cells.get(i).unwrap_or(&Cell::Empty);
+        let parsed = (
+            coordinate_cell(cell(x_index)),
+            coordinate_cell(cell(y_index)),
+        );
         let ((x, x_axis), (y, y_axis)) = match parsed {
-            (Some(x), Some(y)) => (x, y),
-            (None, _) => {
-                sink.row(line, unreadable(&headers[x_index], x_text));
+            (CoordinateCell::Value(x), CoordinateCell::Value(y)) => (x, y),
+            (CoordinateCell::Blank, _) | (_, CoordinateCell::Blank) => {
+                let missing = if matches!(parsed.0, CoordinateCell::Blank) {
+                    &headers[x_index]
+                } else {
+                    &headers[y_index]
+                };
+                sink.row(line, format!("'{missing}' is empty; row skipped"));
                 continue;
             }
-            (_, None) => {
-                sink.row(line, unreadable(&headers[y_index], y_text));
+            (CoordinateCell::Bad(text), _) => {
+                sink.row(line, unreadable(&headers[x_index], &text));
+                continue;
+            }
+            (_, CoordinateCell::Bad(text)) => {
+                sink.row(line, unreadable(&headers[y_index], &text));
                 continue;
             }
         };
@@ -207,18 +324,12 @@ pub fn read_csv_bytes(
             (Some(Axis::Lon), _) | (_, Some(Axis::Lat)) => hemisphere_votes[0] += 1,
             _ => {}
         }
-        let attributes = (0..record.len().max(headers.len()))
-            .filter(|&i| i != x_index && i != y_index)
-            .map(|i| {
-                let text = record.get(i).unwrap_or("");
-                // A quoted full-width comma was swapped for the stand-in too: put it back.
-                let text = if delimiter_char == '，' {
-                    text.replace(char::from(FULL_WIDTH_STAND_IN), "，")
-                } else {
-                    text.to_owned()
-                };
-                (i, text)
-            })
+        let width = cells.len().max(headers.len());
+        cells.resize(width, Cell::Empty);
+        let attributes = cells
+            .into_iter()
+            .enumerate()
+            .filter(|&(i, _)| i != x_index && i != y_index)
             .collect();
         rows.push(RawRow {
             line,
@@ -290,9 +401,9 @@ pub fn read_csv_bytes(
             .push(u32::try_from(row.row_index).unwrap_or(u32::MAX));
         layer
             .attributes
-            .push_row(row.attributes.iter().map(|(i, text)| {
+            .push_row(row.attributes.iter().map(|(i, cell)| {
                 let name = column_names.get(*i).map_or("", String::as_str);
-                (name, attribute_value(text, delimiter_char))
+                (name, cell_value(cell, source.allow_grouping))
             }));
     }
 
@@ -301,13 +412,11 @@ pub fn read_csv_bytes(
     } else {
         (headers[x_index].clone(), headers[y_index].clone())
     };
-    let info = CsvInfo {
+    let info = PointTableInfo {
         x_col,
         y_col,
         crs: plan.crs,
         crs_reason: plan.reason,
-        encoding,
-        delimiter: delimiter_char,
         axis_swapped: plan.swapped,
     };
     Ok((
@@ -319,16 +428,64 @@ pub fn read_csv_bytes(
     ))
 }
 
+fn cell_is_blank(cell: &Cell) -> bool {
+    match cell {
+        Cell::Empty => true,
+        Cell::Guess(t) | Cell::Text(t) => t.trim().is_empty(),
+        Cell::Number(_) | Cell::Bool(_) => false,
+    }
+}
+
+/// A coordinate cell read: a value (with the axis its hemisphere letter names), blank, or
+/// unreadable (with the text to quote).
+enum CoordinateCell {
+    Value((f64, Option<Axis>)),
+    Blank,
+    Bad(String),
+}
+
+fn coordinate_cell(cell: &Cell) -> CoordinateCell {
+    match cell {
+        Cell::Empty => CoordinateCell::Blank,
+        Cell::Number(n) if n.is_finite() => CoordinateCell::Value((*n, None)),
+        Cell::Number(n) => CoordinateCell::Bad(n.to_string()),
+        Cell::Bool(b) => CoordinateCell::Bad(b.to_string()),
+        Cell::Guess(t) | Cell::Text(t) => {
+            let t = t.trim();
+            if t.is_empty() {
+                CoordinateCell::Blank
+            } else {
+                parse_coordinate(t)
+                    .map_or_else(|| CoordinateCell::Bad(t.to_owned()), CoordinateCell::Value)
+            }
+        }
+    }
+}
+
+/// An attribute cell as a value: untyped text is guessed, typed cells keep their type; a
+/// non-finite number (which no spreadsheet means) is null.
+fn cell_value(cell: &Cell, allow_grouping: bool) -> ValueRef<'_> {
+    match cell {
+        Cell::Empty => ValueRef::Null,
+        Cell::Guess(t) => attribute_value(t, allow_grouping),
+        Cell::Text(t) if t.trim().is_empty() => ValueRef::Null,
+        Cell::Text(t) => ValueRef::Text(t),
+        Cell::Number(n) if n.is_finite() => ValueRef::Number(*n),
+        Cell::Number(_) => ValueRef::Null,
+        Cell::Bool(b) => ValueRef::Bool(*b),
+    }
+}
+
 /// A data row whose coordinates parsed, before the coordinate system is settled.
 struct RawRow {
-    /// 1-based line number in the file (the header is line 1).
+    /// 1-based line (CSV) or row (Excel) number in the file (the header counts).
     line: u64,
     /// 0-based index among data rows.
     row_index: usize,
     x: f64,
     y: f64,
-    /// Every other field with its column index, in column order.
-    attributes: Vec<(usize, String)>,
+    /// Every other cell with its column index, in column order.
+    attributes: Vec<(usize, Cell)>,
 }
 
 fn unreadable(column: &str, text: &str) -> String {
@@ -343,14 +500,16 @@ fn valid_degrees((lon, lat): (f64, f64)) -> bool {
 /// Collects warnings; row warnings are listed in line order, capped.
 struct WarningSink<'p> {
     path: &'p Path,
+    line_word: &'static str,
     warnings: Vec<LoadWarning>,
     rows: Vec<(u64, String)>,
 }
 
 impl<'p> WarningSink<'p> {
-    fn new(path: &'p Path) -> Self {
+    fn new(path: &'p Path, line_word: &'static str) -> Self {
         Self {
             path,
+            line_word,
             warnings: Vec::new(),
             rows: Vec::new(),
         }
@@ -374,7 +533,7 @@ impl<'p> WarningSink<'p> {
         rows.sort_by_key(|(line, _)| *line);
         let unlisted = rows.len().saturating_sub(MAX_LISTED_WARNINGS);
         for (line, message) in rows.into_iter().take(MAX_LISTED_WARNINGS) {
-            self.file(format!("line {line}: {message}"));
+            self.file(format!("{} {line}: {message}", self.line_word));
         }
         if unlisted > 0 {
             self.file(format!("{unlisted} more rows skipped (not listed)"));
@@ -457,9 +616,9 @@ fn count_outside_quotes(line: &str, delimiter: char) -> usize {
 // Columns
 
 /// Header names, trimmed; empty or repeated ones made unique.
-fn column_names(header: &csv::StringRecord) -> Vec<String> {
-    let mut names: Vec<String> = Vec::with_capacity(header.len());
-    for (i, raw) in header.iter().enumerate() {
+fn column_names<'a>(header: impl Iterator<Item = &'a str>) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    for (i, raw) in header.enumerate() {
         let raw = raw.trim().trim_start_matches('\u{FEFF}').trim();
         let mut name = if raw.is_empty() {
             format!("column {}", i + 1)
@@ -763,12 +922,12 @@ fn plan_crs(rows: &[RawRow], options: &CsvOptions, letters_swap: bool) -> Result
 /// An attribute cell: empty -> null; a number (also "1,234" when commas are not the
 /// delimiter) -> Number, except codes with leading zeros and integers too long for f64;
 /// anything else -> Text.
-fn attribute_value(text: &str, delimiter: char) -> ValueRef<'_> {
+pub(crate) fn attribute_value(text: &str, allow_grouping: bool) -> ValueRef<'_> {
     let trimmed = text.trim();
     if trimmed.is_empty() {
         return ValueRef::Null;
     }
-    match parse_number(trimmed, delimiter != ',') {
+    match parse_number(trimmed, allow_grouping) {
         Some(n) => ValueRef::Number(n),
         None => ValueRef::Text(text),
     }
@@ -862,15 +1021,15 @@ mod tests {
 
     #[test]
     fn numbers_in_attributes() {
-        assert_eq!(attribute_value("12", ','), ValueRef::Number(12.0));
-        assert_eq!(attribute_value("-3.5", ','), ValueRef::Number(-3.5));
-        assert_eq!(attribute_value("1,234", ';'), ValueRef::Number(1234.0));
-        assert_eq!(attribute_value("1,234", ','), ValueRef::Text("1,234"));
-        assert_eq!(attribute_value("12,34", ';'), ValueRef::Text("12,34"));
-        assert_eq!(attribute_value("0531", ','), ValueRef::Text("0531"));
-        assert_eq!(attribute_value("0.5", ','), ValueRef::Number(0.5));
-        assert_eq!(attribute_value("  ", ','), ValueRef::Null);
-        assert_eq!(attribute_value("NaN", ','), ValueRef::Text("NaN"));
+        assert_eq!(attribute_value("12", false), ValueRef::Number(12.0));
+        assert_eq!(attribute_value("-3.5", false), ValueRef::Number(-3.5));
+        assert_eq!(attribute_value("1,234", true), ValueRef::Number(1234.0));
+        assert_eq!(attribute_value("1,234", false), ValueRef::Text("1,234"));
+        assert_eq!(attribute_value("12,34", true), ValueRef::Text("12,34"));
+        assert_eq!(attribute_value("0531", false), ValueRef::Text("0531"));
+        assert_eq!(attribute_value("0.5", false), ValueRef::Number(0.5));
+        assert_eq!(attribute_value("  ", false), ValueRef::Null);
+        assert_eq!(attribute_value("NaN", false), ValueRef::Text("NaN"));
     }
 
     #[test]

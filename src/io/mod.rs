@@ -16,6 +16,10 @@ pub mod csv_writer;
 pub mod geojson_reader;
 // GeoJSON out (RFC 7946), streamed; GCJ-02/BD-09 output carries a `crs_note`.
 pub mod geojson_writer;
+// KML/KMZ in: placemarks, folders and ExtendedData, streamed and forgiving.
+pub mod kml_reader;
+// KML/KMZ out: one Folder per layer, attributes as typed ExtendedData.
+pub mod kml_writer;
 // Shapefile in: .shp/.dbf/.prj/.cpg to a WGS84 layer.
 pub mod shapefile_reader;
 // Shapefile out: .shp/.shx/.dbf/.prj/.cpg, UTF-8 or GBK attributes.
@@ -24,6 +28,8 @@ pub mod shapefile_writer;
 pub mod summary;
 // Writing any layer to any writable format by extension, in a chosen coordinate system.
 pub mod write;
+// Excel point lists in, through the CSV reader's table core.
+pub mod xlsx_reader;
 
 /// Maps an encoding label (a `.cpg` text or what the user typed) to an encoding; Windows
 /// code pages by number too (936 is GBK), which encoding_rs alone does not know.
@@ -152,6 +158,9 @@ pub enum Format {
     GeoJson,
     Shapefile,
     Csv,
+    Kml,
+    Kmz,
+    Xlsx,
 }
 
 impl Format {
@@ -164,6 +173,9 @@ impl Format {
         match extension.as_deref() {
             Some("shp") => Format::Shapefile,
             Some("csv" | "tsv" | "txt") => Format::Csv,
+            Some("kml") => Format::Kml,
+            Some("kmz") => Format::Kmz,
+            Some("xlsx" | "xlsm" | "xls" | "xlsb" | "ods") => Format::Xlsx,
             _ => Format::GeoJson,
         }
     }
@@ -174,7 +186,7 @@ impl Format {
     pub fn states_its_crs(self) -> bool {
         match self {
             Format::GeoJson | Format::Shapefile => true,
-            Format::Csv => false,
+            Format::Csv | Format::Kml | Format::Kmz | Format::Xlsx => false,
         }
     }
 
@@ -184,6 +196,9 @@ impl Format {
             Format::GeoJson => "GeoJSON",
             Format::Shapefile => "Shapefile",
             Format::Csv => "CSV",
+            Format::Kml => "KML",
+            Format::Kmz => "KMZ",
+            Format::Xlsx => "Excel",
         }
     }
 }
@@ -231,6 +246,31 @@ pub fn read_path(
             } else {
                 "detected from the bytes".to_string()
             };
+            vec![loaded]
+        }
+        Format::Kml | Format::Kmz => {
+            let kml_options = kml_reader::KmlOptions {
+                crs: options.crs,
+                encoding: options.encoding.clone(),
+                folders_as_layers: options.folders_as_layers,
+            };
+            let (layers, kml_info) = kml_reader::read_kml(path, &kml_options, progress)?;
+            info.crs = Some(kml_info.crs);
+            info.crs_reason = kml_info.crs_reason;
+            info.encoding = Some(kml_info.encoding);
+            info.encoding_reason = kml_info.encoding_reason;
+            layers
+        }
+        Format::Xlsx => {
+            let xlsx_options = xlsx_reader::XlsxOptions {
+                sheet: None,
+                x_col: options.x_col.clone(),
+                y_col: options.y_col.clone(),
+                crs: options.crs,
+            };
+            let (loaded, xlsx_info) = xlsx_reader::read_xlsx_points(path, &xlsx_options, progress)?;
+            info.crs = Some(xlsx_info.crs);
+            info.crs_reason = xlsx_info.crs_reason;
             vec![loaded]
         }
         Format::GeoJson => {

@@ -168,6 +168,10 @@ pub fn write_path(
     if let Some(warning) = options.crs.datum_warning() {
         report.warnings.push(warning);
     }
+    if format == WriteFormat::Kml {
+        write_kml_layers(path, layers, options, &mut report)?;
+        return Ok(report);
+    }
     let targets = layer_paths(path, layers);
     for (layer, target) in layers.iter().zip(&targets) {
         match format {
@@ -178,13 +182,7 @@ pub fn write_path(
             WriteFormat::Shapefile => {
                 shapefile_writer::write_shapefile(target, layer, options, &mut report)?
             }
-            // lead: wire kml_writer here (branch kmlxlsx).
-            WriteFormat::Kml => {
-                return Err(WriteError::unsupported(
-                    path,
-                    "writing KML/KMZ is not supported yet",
-                ));
-            }
+            WriteFormat::Kml => {}
             // lead: wire gpkg_writer (write_geopackage, branch gpkgosm) here; it takes every
             // layer into one file, so it belongs before the per-layer loop.
             WriteFormat::GeoPackage => {
@@ -196,6 +194,61 @@ pub fn write_path(
         }
     }
     Ok(report)
+}
+
+/// KML/KMZ: every layer into one file, a Folder each. KML is WGS 84 by definition; GCJ-02
+/// or BD-09 output (for overlay in Amap- or Baidu-based tools) is allowed and named in the
+/// document, projected systems are refused.
+fn write_kml_layers(
+    path: &Path,
+    layers: &[&Layer],
+    options: &WriteOptions,
+    report: &mut WriteReport,
+) -> Result<(), WriteError> {
+    let shifted: Vec<Layer>;
+    let to_write: Vec<&Layer> = match options.crs {
+        Crs::Wgs84 => layers.to_vec(),
+        Crs::Gcj02 | Crs::Bd09 => {
+            let transform = CrsTransform::new(Crs::Wgs84, options.crs)
+                .map_err(|e| WriteError::unsupported(path, e.to_string()))?;
+            shifted = layers
+                .iter()
+                .map(|layer| {
+                    let mut copy = (*layer).clone();
+                    copy.name = format!("{} ({})", layer.name, options.crs.name());
+                    for (i, g) in copy.geometries.iter_mut().enumerate() {
+                        match transform.transform_geometry(g) {
+                            Ok(converted) => *g = converted,
+                            Err(e) => report
+                                .warnings
+                                .push(format!("{}: feature {i}: {e}", path.display())),
+                        }
+                    }
+                    copy
+                })
+                .collect();
+            report.warnings.push(format!(
+                "{}: coordinates are {}, not WGS 84: for overlay in tools that use it only",
+                path.display(),
+                options.crs.name()
+            ));
+            shifted.iter().collect()
+        }
+        other => {
+            return Err(WriteError::unsupported(
+                path,
+                format!(
+                    "KML holds WGS 84 longitude/latitude only; {} output goes to Shapefile, CSV or GeoPackage",
+                    other.name()
+                ),
+            ));
+        }
+    };
+    let warnings = super::kml_writer::write_kml(path, &to_write)
+        .map_err(|message| WriteError::unsupported(path, message))?;
+    report.warnings.extend(warnings);
+    report.files.push(path.to_owned());
+    Ok(())
 }
 
 /// One output path per layer: the path itself for a single layer, else the stem suffixed
@@ -386,7 +439,7 @@ mod tests {
         let o = WriteOptions::default();
         let e = write_path(Path::new("/tmp/x.dxf"), &[&l], &o).unwrap_err();
         assert!(e.to_string().contains("unknown output format"), "{e}");
-        for ext in ["kml", "kmz", "gpkg"] {
+        for ext in ["gpkg"] {
             let e = write_path(Path::new(&format!("/tmp/x.{ext}")), &[&l], &o).unwrap_err();
             assert!(e.to_string().contains("not supported yet"), "{e}");
         }
