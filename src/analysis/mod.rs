@@ -3,6 +3,7 @@
 
 pub mod coverage;
 pub mod isochrone;
+pub mod live;
 pub mod reach;
 pub mod road_graph;
 
