@@ -17,6 +17,11 @@ pub struct StationAreas {
     snaps: Vec<Option<Snap>>,
     /// Station `i`'s grid, alone, up to the largest band; `None` when it is not snapped.
     grids: Vec<Option<TimeGrid>>,
+    /// The least of all grids but one station's (the one last moved), so that dragging
+    /// it merges two grids instead of all of them.
+    others: Option<(usize, TimeGrid)>,
+    /// The least of all grids.
+    merged: TimeGrid,
 }
 
 impl StationAreas {
@@ -27,10 +32,13 @@ impl StationAreas {
             bands: sorted_bands(options),
             snaps: snaps.to_vec(),
             grids: vec![None; snaps.len()],
+            others: None,
+            merged: TimeGrid::least_of(&[]),
         };
         for s in 0..snaps.len() {
             areas.grids[s] = areas.station_grid(graph, s);
         }
+        areas.merged = TimeGrid::least_of(areas.grids.iter().flatten());
         areas
     }
 
@@ -47,6 +55,22 @@ impl StationAreas {
         }
         self.snaps[station] = snap;
         self.grids[station] = self.station_grid(graph, station);
+        if self.others.as_ref().is_none_or(|(s, _)| *s != station) {
+            let rest = self
+                .grids
+                .iter()
+                .enumerate()
+                .filter(|(s, _)| *s != station)
+                .filter_map(|(_, g)| g.as_ref());
+            self.others = Some((station, TimeGrid::least_of(rest)));
+        }
+        if let Some((_, rest)) = &self.others {
+            self.merged = TimeGrid::least_of(
+                [Some(rest), self.grids[station].as_ref()]
+                    .into_iter()
+                    .flatten(),
+            );
+        }
         true
     }
 
@@ -56,13 +80,13 @@ impl StationAreas {
         let mut out = Vec::new();
         match self.options.mode {
             AreaMode::Dissolve | AreaMode::Split => {
-                let grid = TimeGrid::least_of(self.grids.iter().flatten());
+                let grid = &self.merged;
                 if self.options.mode == AreaMode::Dissolve {
-                    band_areas(graph, &grid, &self.bands, None, false, &mut out);
+                    band_areas(graph, grid, &self.bands, None, false, &mut out);
                 } else {
                     for (s, g) in self.grids.iter().enumerate() {
                         if g.is_some() {
-                            band_areas(graph, &grid, &self.bands, Some(s as u32), true, &mut out);
+                            band_areas(graph, grid, &self.bands, Some(s as u32), true, &mut out);
                         }
                     }
                 }
