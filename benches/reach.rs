@@ -12,6 +12,8 @@ use std::path::{Path, PathBuf};
 use criterion::{Criterion, criterion_group, criterion_main};
 use geo::{Coord, Geometry, LineString};
 use onemap::analysis::isochrone::{AreaMode, AreaOptions, TimeGrid, response_areas};
+use onemap::analysis::live::StationAreas;
+use onemap::analysis::reach::stations_from_layer;
 use onemap::analysis::reach::{SnapIndex, Station, reach};
 use onemap::analysis::road_graph::{RoadGraph, SpeedTable};
 use onemap::io::{Progress, load_path};
@@ -180,6 +182,28 @@ fn bench_reach(c: &mut Criterion) {
             b.iter(|| {
                 let snap = index.snap(&graph, black_box(station.0), 500.0);
                 response_areas(&graph, &[snap], &options).0.len()
+            })
+        });
+        // Dragging one of the demo's fire stations: the others' grids are kept.
+        let all: Vec<_> = stations_from_layer(&fire_stations)
+            .into_iter()
+            .map(|(_, s)| s)
+            .collect();
+        let (snaps, _) = index.snap_stations(&graph, &all, 500.0);
+        let mut live = StationAreas::new(&graph, &snaps, &options);
+        let east = 300.0 / 111_195.0 / 36.8f64.to_radians().cos();
+        let mut step = 0usize;
+        c.bench_function("demo_move_one_station_4_bands", |b| {
+            b.iter(|| {
+                step += 1;
+                let shift = if step.is_multiple_of(2) { 0.0 } else { east };
+                let position = geo::Coord {
+                    x: station.0.x + shift,
+                    y: station.0.y,
+                };
+                let snap = index.snap(&graph, black_box(position), 500.0);
+                live.set_station(&graph, 0, snap);
+                live.areas(&graph).len()
             })
         });
     }

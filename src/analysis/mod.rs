@@ -8,6 +8,7 @@ pub mod coverage;
 pub mod hazard_zones;
 pub mod incident;
 pub mod isochrone;
+pub mod live;
 pub mod measure;
 pub mod needs;
 pub mod population;
