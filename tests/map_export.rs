@@ -324,3 +324,57 @@ fn the_approval_number_is_printed_when_given_and_a_blank_otherwise() {
         "number not printed: {printed} vs {blank}"
     );
 }
+
+#[test]
+fn a_centre_and_zoom_view_keeps_the_window_scale_in_english() {
+    let layers = demo_layers();
+    let styles: Vec<LayerStyle> = layers.iter().map(|l| LayerStyle::preset(l.kind)).collect();
+    let classes: Vec<Vec<u16>> = layers
+        .iter()
+        .zip(&styles)
+        .map(|(l, s)| s.feature_classes(&l.attributes))
+        .collect();
+    let export_layers: Vec<ExportLayer<'_>> = layers
+        .iter()
+        .zip(&styles)
+        .zip(&classes)
+        .map(|((l, s), c)| ExportLayer::new(l, s, c))
+        .collect();
+    let zoom = 13.0;
+    let (lon, lat) = (117.87, 36.80);
+    let request = ExportRequest {
+        layers: &export_layers,
+        view: ExportView::Centre { lon, lat, zoom },
+        size: DEFAULT_SIZE,
+        frame: MapFrame {
+            approval_number: "GS(2024)0650",
+            ..frame("Zhoucun emergency resources")
+        },
+        lang: Lang::En,
+        background: BACKGROUND,
+    };
+    let sheet = render(&request).unwrap();
+    if let Ok(keep) = std::env::var("ONEMAP_KEEP_EXPORT_EN") {
+        std::fs::write(keep, sheet.pixmap.encode_png().unwrap()).unwrap();
+    }
+    let layout = sheet.layout;
+    // The centre of the map area shows the requested centre.
+    let [mx, my, mw, mh] = layout.map_rect;
+    let [cx, cy] = layout.lonlat_to_sheet(lon, lat);
+    assert!((cx - (mx + mw / 2.0)).abs() < 0.5 && (cy - (my + mh / 2.0)).abs() < 0.5);
+    // 0.01 degree of longitude spans as many pixels as in the window at this zoom.
+    let [ax, _] = layout.lonlat_to_sheet(lon, lat);
+    let [bx, _] = layout.lonlat_to_sheet(lon + 0.01, lat);
+    let expected = 0.01 / 360.0 * 256.0 * 2f64.powf(zoom);
+    assert!(
+        (f64::from(bx - ax) - expected).abs() < 0.01,
+        "{} vs {expected}",
+        bx - ax
+    );
+    // The scale bar agrees with the ground at this latitude.
+    let bar = layout.scale_bar.unwrap();
+    let (lon_a, lat_a) = layout.sheet_to_lonlat(bar.start[0], bar.start[1]);
+    let (lon_b, lat_b) = layout.sheet_to_lonlat(bar.start[0] + bar.pixels, bar.start[1]);
+    let ground = Haversine.distance(Point::new(lon_a, lat_a), Point::new(lon_b, lat_b));
+    assert!((ground - bar.metres).abs() / bar.metres < 0.02);
+}
