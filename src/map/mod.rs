@@ -1,6 +1,7 @@
 //! Drawing the map: basemaps, layer symbology, and the per-frame rendering of layers.
 
 pub mod basemap;
+pub mod export;
 pub mod render;
 pub mod scenario_layer;
 pub mod symbology;
