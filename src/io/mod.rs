@@ -12,6 +12,12 @@ use crate::model::Layer;
 pub mod csv_reader;
 // GeoJSON in: the tolerant streaming reader.
 pub mod geojson_reader;
+// GeoPackage in: every feature table as a layer, CRS from gpkg_spatial_ref_sys.
+pub mod gpkg_reader;
+// GeoPackage out: one feature table per layer, in the CRS asked for.
+pub mod gpkg_writer;
+// OpenStreetMap .osm.pbf in: roads, waterways and emergency amenities, clipped.
+pub mod osm_reader;
 // Shapefile in: .shp/.dbf/.prj/.cpg to a WGS84 layer.
 pub mod shapefile_reader;
 // The per-layer JSON summary printed by `onemap inspect`.
@@ -144,6 +150,8 @@ pub enum Format {
     GeoJson,
     Shapefile,
     Csv,
+    GeoPackage,
+    OsmPbf,
 }
 
 impl Format {
@@ -156,6 +164,8 @@ impl Format {
         match extension.as_deref() {
             Some("shp") => Format::Shapefile,
             Some("csv" | "tsv" | "txt") => Format::Csv,
+            Some("gpkg") => Format::GeoPackage,
+            Some("pbf") => Format::OsmPbf,
             _ => Format::GeoJson,
         }
     }
@@ -166,6 +176,8 @@ impl Format {
             Format::GeoJson => "GeoJSON",
             Format::Shapefile => "Shapefile",
             Format::Csv => "CSV",
+            Format::GeoPackage => "GeoPackage",
+            Format::OsmPbf => "OpenStreetMap PBF",
         }
     }
 }
@@ -214,6 +226,16 @@ pub fn read_path(
                 "detected from the bytes".to_string()
             };
             vec![loaded]
+        }
+        Format::GeoPackage => {
+            let result = gpkg_reader::read_geopackage(path, options, progress)?;
+            info = result.info;
+            result.layers
+        }
+        Format::OsmPbf => {
+            let result = osm_reader::read_osm_pbf(path, options, progress)?;
+            info = result.info;
+            result.layers
         }
         Format::GeoJson => {
             let loaded = geojson_reader::read_geojson_file(path, progress)?;
