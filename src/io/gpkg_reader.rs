@@ -84,7 +84,28 @@ pub fn read_geopackage(
                 .store((fraction * file_len as f64) as u64, Ordering::Relaxed);
             !progress.is_cancelled()
         };
-        let raw = match read_table(&connection, table, &mut warnings, tick) {
+        // Known before reading (the user's choice, or gpkg_spatial_ref_sys): geometries are
+        // converted as they are parsed, while still in cache. Otherwise the values decide.
+        let upfront = match options.crs {
+            Some(crs) => Ok(CrsChoice {
+                crs,
+                reason: "given by the user".to_string(),
+                axis_swapped: false,
+                notes: Vec::new(),
+            }),
+            None => crs_from_srs(&connection, table),
+        };
+        let converter = match &upfront {
+            Ok(choice) => match Converter::new(choice) {
+                Ok(converter) => Some(converter),
+                Err(message) => {
+                    failures.push(format!("table {:?}: {message}", table.name));
+                    continue;
+                }
+            },
+            Err(_) => None,
+        };
+        let raw = match read_table(&connection, table, converter.as_ref(), &mut warnings, tick) {
             Ok(raw) => raw,
             Err(TableError::Cancelled) => {
                 return Err(LoadError::Cancelled {
@@ -97,35 +118,34 @@ pub fn read_geopackage(
             }
         };
         rows_done += raw.rows_seen as u64;
-        let decided = match options.crs {
-            Some(crs) => Ok(CrsChoice {
-                crs,
-                reason: "given by the user".to_string(),
-                axis_swapped: false,
-                notes: Vec::new(),
-            }),
-            None => decide_crs(&connection, table, &raw.geometries),
-        };
-        let choice = match decided {
-            Ok(choice) => choice,
-            Err(message) => {
-                failures.push(format!(
-                    "table {:?}: {message}; give the coordinate system (e.g. --crs EPSG:4527)",
-                    table.name
-                ));
-                continue;
+        let (choice, layer) = match upfront {
+            Ok(choice) => {
+                let layer = raw_layer(path, table, raw);
+                (choice, layer)
+            }
+            Err(why_not) => {
+                let choice = match crs_from_values(why_not, &raw.geometries) {
+                    Ok(choice) => choice,
+                    Err(message) => {
+                        failures.push(format!(
+                            "table {:?}: {message}; give the coordinate system (e.g. --crs EPSG:4527)",
+                            table.name
+                        ));
+                        continue;
+                    }
+                };
+                match to_wgs84_layer(path, table, raw, &choice, &mut warnings) {
+                    Ok(layer) => (choice, layer),
+                    Err(message) => {
+                        failures.push(format!("table {:?}: {message}", table.name));
+                        continue;
+                    }
+                }
             }
         };
         for note in &choice.notes {
             warnings.push(None, note.clone());
         }
-        let layer = match to_wgs84_layer(path, table, raw, &choice, &mut warnings) {
-            Ok(layer) => layer,
-            Err(message) => {
-                failures.push(format!("table {:?}: {message}", table.name));
-                continue;
-            }
-        };
         reasons.push(format!(
             "{}: {} ({})",
             table.name,
@@ -295,6 +315,14 @@ struct AttributeColumn {
     bad_text_rows: usize,
 }
 
+/// One attribute value of the row being read: borrowed from SQLite, or repaired text.
+#[derive(Clone, Copy)]
+enum Cell<'a> {
+    Value(ValueRef<'a>),
+    /// Index into the row's repaired (lossily decoded) texts.
+    Repaired(usize),
+}
+
 /// A table's features as stored: geometries still in the table's CRS.
 struct RawTable {
     geometries: Vec<Geometry<f64>>,
@@ -317,6 +345,7 @@ enum TableError {
 fn read_table(
     connection: &Connection,
     table: &FeatureTable,
+    converter: Option<&Converter>,
     warnings: &mut Warnings<'_>,
     mut tick: impl FnMut(usize) -> bool,
 ) -> Result<RawTable, TableError> {
@@ -419,7 +448,7 @@ fn read_table(
         };
         let index = raw.rows_seen;
         raw.rows_seen += 1;
-        if index % PROGRESS_EVERY == 0 && !tick(index) {
+        if index.is_multiple_of(PROGRESS_EVERY) && !tick(index) {
             return Err(TableError::Cancelled);
         }
         let fid = match row.get_ref(0) {
@@ -432,7 +461,7 @@ fn read_table(
             Ok(_) => Err("the geometry is not a blob".to_string()),
             Err(e) => Err(e.to_string()),
         };
-        let geometry = match geometry {
+        let mut geometry = match geometry {
             Ok(Some(geometry)) => geometry,
             Ok(None) => {
                 warnings.push(
@@ -449,33 +478,49 @@ fn read_table(
                 continue;
             }
         };
-
-        repaired.clear();
-        for (k, column) in columns.iter_mut().enumerate() {
-            match row.get_ref(k + 2) {
-                Ok(SqlValue::Text(bytes)) if std::str::from_utf8(bytes).is_err() => {
-                    column.bad_text_rows += 1;
-                    repaired.push(String::from_utf8_lossy(bytes).into_owned());
-                }
-                Ok(SqlValue::Blob(_)) => column.blob_rows += 1,
-                _ => {}
-            }
+        if let Some(converter) = converter
+            && let Err(e) = converter.convert(&mut geometry)
+        {
+            warnings.push(
+                Some(index),
+                format!("fid {fid}: coordinates cannot be converted: {e}; dropped the feature"),
+            );
+            continue;
         }
-        let mut repaired_iter = repaired.iter();
-        let values = columns.iter().enumerate().map(|(k, column)| {
-            let value = match row.get_ref(k + 2) {
-                Ok(SqlValue::Integer(i)) => match column.kind {
+
+        // One pass over the columns; text that is not UTF-8 is repaired into `repaired` and
+        // referred to by position, so the row's values can borrow it afterwards.
+        repaired.clear();
+        let mut cells: Vec<Cell<'_>> = Vec::with_capacity(columns.len());
+        for (k, column) in columns.iter_mut().enumerate() {
+            let cell = match row.get_ref(k + 2) {
+                Ok(SqlValue::Integer(i)) => Cell::Value(match column.kind {
                     ColumnKind::Boolean => ValueRef::Bool(i != 0),
                     ColumnKind::Plain => ValueRef::Number(i as f64),
-                },
-                Ok(SqlValue::Real(x)) if x.is_finite() => ValueRef::Number(x),
+                }),
+                Ok(SqlValue::Real(x)) if x.is_finite() => Cell::Value(ValueRef::Number(x)),
                 Ok(SqlValue::Text(bytes)) => match std::str::from_utf8(bytes) {
-                    Ok(text) => ValueRef::Text(text),
-                    Err(_) => repaired_iter
-                        .next()
-                        .map_or(ValueRef::Null, |s| ValueRef::Text(s.as_str())),
+                    Ok(text) => Cell::Value(ValueRef::Text(text)),
+                    Err(_) => {
+                        column.bad_text_rows += 1;
+                        repaired.push(String::from_utf8_lossy(bytes).into_owned());
+                        Cell::Repaired(repaired.len() - 1)
+                    }
                 },
-                _ => ValueRef::Null,
+                Ok(SqlValue::Blob(_)) => {
+                    column.blob_rows += 1;
+                    Cell::Value(ValueRef::Null)
+                }
+                _ => Cell::Value(ValueRef::Null),
+            };
+            cells.push(cell);
+        }
+        let values = columns.iter().zip(&cells).map(|(column, cell)| {
+            let value = match *cell {
+                Cell::Value(v) => v,
+                Cell::Repaired(i) => repaired
+                    .get(i)
+                    .map_or(ValueRef::Null, |s| ValueRef::Text(s.as_str())),
             };
             (column.name.as_str(), value)
         });
@@ -516,13 +561,9 @@ struct CrsChoice {
     notes: Vec<String>,
 }
 
-/// Decides a table's CRS from `gpkg_spatial_ref_sys`: the EPSG code when the organization is
-/// EPSG and OneMap knows the code, else the definition WKT, else the coordinate values.
-fn decide_crs(
-    connection: &Connection,
-    table: &FeatureTable,
-    geometries: &[Geometry<f64>],
-) -> Result<CrsChoice, String> {
+/// A table's CRS from `gpkg_spatial_ref_sys`: the EPSG code when the organization is EPSG and
+/// OneMap knows the code, else the definition WKT. `Err` says why not, for [`crs_from_values`].
+fn crs_from_srs(connection: &Connection, table: &FeatureTable) -> Result<CrsChoice, String> {
     let found = |crs: Crs, reason: String| CrsChoice {
         crs,
         reason,
@@ -530,7 +571,7 @@ fn decide_crs(
         notes: crs.datum_warning().into_iter().collect(),
     };
     let srs_id = table.srs_id.unwrap_or(-1);
-    let mut why_not = match srs_id {
+    let why_not = match srs_id {
         0 => {
             return Ok(found(
                 Crs::Wgs84,
@@ -606,6 +647,18 @@ fn decide_crs(
             }
         }
     };
+    Err(why_not)
+}
+
+/// A table's CRS from its coordinate values, when `gpkg_spatial_ref_sys` did not tell
+/// (`why_not` says why, for the reason shown to the user).
+fn crs_from_values(mut why_not: String, geometries: &[Geometry<f64>]) -> Result<CrsChoice, String> {
+    let found = |crs: Crs, reason: String| CrsChoice {
+        crs,
+        reason,
+        axis_swapped: false,
+        notes: crs.datum_warning().into_iter().collect(),
+    };
     let samples: Vec<(f64, f64)> = geometries
         .iter()
         .filter_map(first_coord)
@@ -651,6 +704,49 @@ fn first_coord(geometry: &Geometry<f64>) -> Option<Coord<f64>> {
     }
 }
 
+/// Converts one table's geometries to WGS84, built once per table.
+struct Converter {
+    transform: CrsTransform,
+    /// WGS84 in, WGS84 out: only the range check is needed.
+    degrees_as_they_are: bool,
+    swap: bool,
+}
+
+impl Converter {
+    fn new(choice: &CrsChoice) -> Result<Converter, String> {
+        let transform = CrsTransform::new(choice.crs, Crs::Wgs84)
+            .map_err(|e| format!("cannot convert {} to WGS 84: {e}", choice.crs.name()))?;
+        Ok(Converter {
+            degrees_as_they_are: transform.is_identity()
+                && choice.crs.is_geographic()
+                && !choice.axis_swapped,
+            transform,
+            swap: choice.axis_swapped,
+        })
+    }
+
+    /// Converts in place; a geometry failing the quick range check goes through the
+    /// transform for the precise message.
+    fn convert(&self, geometry: &mut Geometry<f64>) -> Result<(), CrsError> {
+        if self.degrees_as_they_are && within_degrees(geometry) {
+            return Ok(());
+        }
+        convert_in_place(geometry, &self.transform, self.swap)
+    }
+}
+
+/// The layer of a table whose geometries were converted as they were read.
+fn raw_layer(path: &Path, table: &FeatureTable, raw: RawTable) -> Layer {
+    Layer {
+        name: table.name.clone(),
+        path: Some(path.to_owned()),
+        kind: LayerKind::guess_from_name(&table.name),
+        geometries: raw.geometries,
+        attributes: raw.attributes,
+        source_index: raw.rows,
+    }
+}
+
 /// Converts a table's geometries to WGS84 in place and builds its layer.
 fn to_wgs84_layer(
     path: &Path,
@@ -659,8 +755,7 @@ fn to_wgs84_layer(
     choice: &CrsChoice,
     warnings: &mut Warnings<'_>,
 ) -> Result<Layer, String> {
-    let transform = CrsTransform::new(choice.crs, Crs::Wgs84)
-        .map_err(|e| format!("cannot convert {} to WGS 84: {e}", choice.crs.name()))?;
+    let converter = Converter::new(choice)?;
     let RawTable {
         geometries,
         fids,
@@ -678,8 +773,7 @@ fn to_wgs84_layer(
     };
     let mut failed = Vec::new();
     for (k, mut geometry) in geometries.into_iter().enumerate() {
-        let converted = convert_in_place(&mut geometry, &transform, choice.axis_swapped);
-        match converted {
+        match converter.convert(&mut geometry) {
             Ok(()) => {
                 layer.geometries.push(geometry);
                 layer.source_index.push(rows.get(k).copied().unwrap_or(0));
@@ -717,6 +811,29 @@ fn to_wgs84_layer(
         kept
     };
     Ok(layer)
+}
+
+/// True when every coordinate is finite longitude/latitude (NaN fails every comparison).
+fn within_degrees(geometry: &Geometry<f64>) -> bool {
+    fn ok(coords: &[Coord<f64>]) -> bool {
+        coords
+            .iter()
+            .all(|c| c.x.abs() <= 180.0 && c.y.abs() <= 90.0)
+    }
+    fn polygon_ok(p: &Polygon<f64>) -> bool {
+        ok(&p.exterior().0) && p.interiors().iter().all(|r| ok(&r.0))
+    }
+    match geometry {
+        Geometry::Point(p) => ok(&[p.0]),
+        Geometry::LineString(l) => ok(&l.0),
+        Geometry::Polygon(p) => polygon_ok(p),
+        Geometry::MultiPoint(m) => m.0.iter().all(|p| ok(&[p.0])),
+        Geometry::MultiLineString(m) => m.0.iter().all(|l| ok(&l.0)),
+        Geometry::MultiPolygon(m) => m.0.iter().all(polygon_ok),
+        Geometry::GeometryCollection(c) => c.0.iter().all(within_degrees),
+        // Never produced by the WKB parser.
+        Geometry::Line(_) | Geometry::Rect(_) | Geometry::Triangle(_) => false,
+    }
 }
 
 /// Converts every coordinate (swapping x and y first when the values are northing first);
