@@ -1063,14 +1063,16 @@ impl WkbReader<'_> {
 
     fn polygon(&mut self, header: &WkbHeader) -> Result<Option<Polygon<f64>>, String> {
         let ring_count = self.count(header.little_endian, 4, "rings")?;
-        let mut rings = Vec::with_capacity(ring_count);
-        for _ in 0..ring_count {
-            rings.push(LineString(self.coords(header)?));
+        if ring_count == 0 {
+            return Ok(None);
         }
-        let mut rings = rings.into_iter();
-        Ok(rings
-            .next()
-            .map(|exterior| Polygon::new(exterior, rings.collect())))
+        let exterior = LineString(self.coords(header)?);
+        // Sized exactly: most polygons have no hole and then allocate nothing here.
+        let mut holes = Vec::with_capacity(ring_count - 1);
+        for _ in 1..ring_count {
+            holes.push(LineString(self.coords(header)?));
+        }
+        Ok(Some(Polygon::new(exterior, holes)))
     }
 
     /// Reads a part of a multi-geometry and checks it has the expected type.
