@@ -20,6 +20,12 @@ pub mod geojson_writer;
 pub mod kml_reader;
 // KML/KMZ out: one Folder per layer, attributes as typed ExtendedData.
 pub mod kml_writer;
+// GeoPackage in: every feature table as a layer, CRS from gpkg_spatial_ref_sys.
+pub mod gpkg_reader;
+// GeoPackage out: one feature table per layer, in the CRS asked for.
+pub mod gpkg_writer;
+// OpenStreetMap .osm.pbf in: roads, waterways and emergency amenities, clipped.
+pub mod osm_reader;
 // Shapefile in: .shp/.dbf/.prj/.cpg to a WGS84 layer.
 pub mod shapefile_reader;
 // Shapefile out: .shp/.shx/.dbf/.prj/.cpg, UTF-8 or GBK attributes.
@@ -161,6 +167,8 @@ pub enum Format {
     Kml,
     Kmz,
     Xlsx,
+    GeoPackage,
+    OsmPbf,
 }
 
 impl Format {
@@ -176,6 +184,8 @@ impl Format {
             Some("kml") => Format::Kml,
             Some("kmz") => Format::Kmz,
             Some("xlsx" | "xlsm" | "xls" | "xlsb" | "ods") => Format::Xlsx,
+            Some("gpkg") => Format::GeoPackage,
+            Some("pbf") => Format::OsmPbf,
             _ => Format::GeoJson,
         }
     }
@@ -185,7 +195,7 @@ impl Format {
     /// apps may be WGS84, GCJ-02 or BD-09 and only the user knows.
     pub fn states_its_crs(self) -> bool {
         match self {
-            Format::GeoJson | Format::Shapefile => true,
+            Format::GeoJson | Format::Shapefile | Format::GeoPackage | Format::OsmPbf => true,
             Format::Csv | Format::Kml | Format::Kmz | Format::Xlsx => false,
         }
     }
@@ -199,6 +209,8 @@ impl Format {
             Format::Kml => "KML",
             Format::Kmz => "KMZ",
             Format::Xlsx => "Excel",
+            Format::GeoPackage => "GeoPackage",
+            Format::OsmPbf => "OpenStreetMap PBF",
         }
     }
 }
@@ -272,6 +284,16 @@ pub fn read_path(
             info.crs = Some(xlsx_info.crs);
             info.crs_reason = xlsx_info.crs_reason;
             vec![loaded]
+        }
+        Format::GeoPackage => {
+            let result = gpkg_reader::read_geopackage(path, options, progress)?;
+            info = result.info;
+            result.layers
+        }
+        Format::OsmPbf => {
+            let result = osm_reader::read_osm_pbf(path, options, progress)?;
+            info = result.info;
+            result.layers
         }
         Format::GeoJson => {
             let loaded = geojson_reader::read_geojson_file(path, progress)?;

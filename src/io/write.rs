@@ -150,7 +150,7 @@ pub fn write_path(
     let Some(format) = WriteFormat::from_path(path) else {
         return Err(WriteError::unsupported(
             path,
-            "unknown output format: use .geojson, .json, .csv or .shp",
+            "unknown output format: use .geojson, .json, .csv, .shp, .kml, .kmz or .gpkg",
         ));
     };
     if layers.is_empty() {
@@ -168,9 +168,19 @@ pub fn write_path(
     if let Some(warning) = options.crs.datum_warning() {
         report.warnings.push(warning);
     }
-    if format == WriteFormat::Kml {
-        write_kml_layers(path, layers, options, &mut report)?;
-        return Ok(report);
+    match format {
+        WriteFormat::Kml => {
+            write_kml_layers(path, layers, options, &mut report)?;
+            return Ok(report);
+        }
+        WriteFormat::GeoPackage => {
+            let warnings = super::gpkg_writer::write_geopackage(path, layers, &options.crs)
+                .map_err(|message| WriteError::unsupported(path, message))?;
+            report.warnings.extend(warnings);
+            report.files.push(path.to_owned());
+            return Ok(report);
+        }
+        _ => {}
     }
     let targets = layer_paths(path, layers);
     for (layer, target) in layers.iter().zip(&targets) {
@@ -182,15 +192,8 @@ pub fn write_path(
             WriteFormat::Shapefile => {
                 shapefile_writer::write_shapefile(target, layer, options, &mut report)?
             }
-            WriteFormat::Kml => {}
-            // lead: wire gpkg_writer (write_geopackage, branch gpkgosm) here; it takes every
-            // layer into one file, so it belongs before the per-layer loop.
-            WriteFormat::GeoPackage => {
-                return Err(WriteError::unsupported(
-                    path,
-                    "writing GeoPackage is not supported yet",
-                ));
-            }
+            // Whole-file formats were written above.
+            WriteFormat::Kml | WriteFormat::GeoPackage => {}
         }
     }
     Ok(report)
@@ -434,15 +437,11 @@ mod tests {
     }
 
     #[test]
-    fn unknown_and_pending_formats_are_clear_errors() {
+    fn unknown_formats_and_bad_encodings_are_clear_errors() {
         let l = layer("x");
         let o = WriteOptions::default();
         let e = write_path(Path::new("/tmp/x.dxf"), &[&l], &o).unwrap_err();
         assert!(e.to_string().contains("unknown output format"), "{e}");
-        for ext in ["gpkg"] {
-            let e = write_path(Path::new(&format!("/tmp/x.{ext}")), &[&l], &o).unwrap_err();
-            assert!(e.to_string().contains("not supported yet"), "{e}");
-        }
         let bad = WriteOptions {
             encoding: Some("klingon".into()),
             ..WriteOptions::default()
