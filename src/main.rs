@@ -53,6 +53,8 @@ enum Commands {
     Isochrones(onemap::cli::isochrones::IsochroneArgs),
     /// Covered share of population, built-up area and layers within a band; station districts.
     Coverage(onemap::cli::coverage::CoverageArgs),
+    /// Choose k new station sites covering the most demand within a band; GB 51080 checks.
+    Site(onemap::cli::site::SiteArgs),
 }
 
 fn main() -> ExitCode {
@@ -63,6 +65,7 @@ fn main() -> ExitCode {
             exit_code(onemap::cli::isochrones::run_isochrones(&args))
         }
         Some(Commands::Coverage(args)) => exit_code(onemap::cli::coverage::run_coverage(&args)),
+        Some(Commands::Site(args)) => exit_code(onemap::cli::site::run_site(&args)),
         None => run_window(cli.files, cli.view),
     }
 }
