@@ -298,7 +298,10 @@ impl AccessIndex {
         let mut segments = Vec::new();
         for e in 0..graph.edges.len() {
             for (i, w) in graph.edge_xy(e).windows(2).enumerate() {
-                segments.push(GeomWithData::new(Line::new(w[0], w[1]), (e as u32, i as u32)));
+                segments.push(GeomWithData::new(
+                    Line::new(w[0], w[1]),
+                    (e as u32, i as u32),
+                ));
             }
         }
         let tree = RTree::bulk_load(segments);
@@ -670,9 +673,10 @@ mod tests {
                     36.8 + rng.random_range(-1.0..8.0) * step,
                 )
             };
-            let pts: Vec<(f64, f64)> = (0..rng.random_range(1..3)).map(|_| around(&mut rng)).collect();
-            let (snaps, _) =
-                SnapIndex::new(&graph).snap_stations(&graph, &stations(&pts), 500.0);
+            let pts: Vec<(f64, f64)> = (0..rng.random_range(1..3))
+                .map(|_| around(&mut rng))
+                .collect();
+            let (snaps, _) = SnapIndex::new(&graph).snap_stations(&graph, &stations(&pts), 500.0);
             let places: Vec<Coord<f64>> = (0..300)
                 .map(|_| {
                     let (x, y) = around(&mut rng);
@@ -707,7 +711,10 @@ mod tests {
             let fewer = index.covered_places(&graph, &reached, budget - 30.0);
             assert!(fewer.iter().all(|p| got.binary_search(p).is_ok()));
         }
-        assert!(covered_total > 100 && covered_total + 100 < checked, "{covered_total}/{checked}");
+        assert!(
+            covered_total > 100 && covered_total + 100 < checked,
+            "{covered_total}/{checked}"
+        );
     }
 
     #[test]

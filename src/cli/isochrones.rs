@@ -167,7 +167,11 @@ fn estimate(
 ) -> Result<Vec<String>, String> {
     for (name, v, least) in [
         ("--turnout-s", args.graph.turnout_s, 0.0),
-        ("--estimate-speed-kmh", args.estimate_speed_kmh, f64::MIN_POSITIVE),
+        (
+            "--estimate-speed-kmh",
+            args.estimate_speed_kmh,
+            f64::MIN_POSITIVE,
+        ),
         ("--detour", args.detour, 1.0),
     ] {
         if !(v.is_finite() && v >= least) {

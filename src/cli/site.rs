@@ -182,7 +182,10 @@ pub fn report(args: &SiteArgs, warnings: &mut Vec<String>) -> Result<Json, Strin
     let file = args.demand.display().to_string();
     warnings.extend(demand_warnings.into_iter().map(|w| format!("{file}: {w}")));
     if demand.is_empty() {
-        return Err(format!("{file}: no demand points with a numeric `{}`", args.weight));
+        return Err(format!(
+            "{file}: no demand points with a numeric `{}`",
+            args.weight
+        ));
     }
     if demand.iter().any(|d| d.weight < 0.0) {
         warnings.push(format!("{file}: negative `{}` counted as 0", args.weight));
