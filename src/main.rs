@@ -58,6 +58,8 @@ enum Commands {
     Isochrones(onemap::cli::isochrones::IsochroneArgs),
     /// Covered share of population, built-up area and layers within a band; station districts.
     Coverage(onemap::cli::coverage::CoverageArgs),
+    /// Choose k new station sites covering the most demand within a band; GB 51080 checks.
+    Site(onemap::cli::site::SiteArgs),
     /// Around an incident: stations by ETA, features within the radius, shelters, people.
     Incident(onemap::cli::incident::IncidentArgs),
     /// Evacuation zone report: people and features inside, shelter allocation, siting flags.
@@ -75,6 +77,7 @@ fn main() -> ExitCode {
             exit_code(onemap::cli::isochrones::run_isochrones(&args))
         }
         Some(Commands::Coverage(args)) => exit_code(onemap::cli::coverage::run_coverage(&args)),
+        Some(Commands::Site(args)) => exit_code(onemap::cli::site::run_site(&args)),
         Some(Commands::Incident(args)) => exit_code(onemap::cli::incident::run_incident(&args)),
         Some(Commands::ZoneReport(args)) => {
             exit_code(onemap::cli::zone_report::run_zone_report(&args))

@@ -5,13 +5,19 @@
 //! (the same cells the isochrone output draws), so the report agrees with the map exactly.
 //! A point (or a demand cell's centroid) counts when it intersects the covered polygons;
 //! a line or polygon feature counts when any part of it does.
+//!
+//! [`AccessIndex`] applies the exact definition the polygons approximate (a place is
+//! covered when it lies within `access_m` of a road position reached within the budget)
+//! to many places and many reaches at once; siting uses it, and it checks the polygons.
 
 use geo::{
     Area, BooleanOps, Centroid, Coord, Geometry, Intersects, MapCoords, MultiPolygon, Polygon,
 };
+use rstar::RTree;
+use rstar::primitives::{GeomWithData, Line};
 
 use crate::analysis::isochrone::TimeGrid;
-use crate::analysis::reach::{Snap, reach, station_id};
+use crate::analysis::reach::{Reach, Snap, reach, station_id};
 use crate::analysis::road_graph::RoadGraph;
 use crate::model::Layer;
 
@@ -80,7 +86,8 @@ pub struct Share {
 }
 
 impl Share {
-    fn new(covered: f64, total: f64) -> Share {
+    /// `covered` of `total`, the share clamped to [0, 1].
+    pub fn new(covered: f64, total: f64) -> Share {
         let share = (total > 0.0).then(|| (covered / total).clamp(0.0, 1.0));
         Share {
             covered,
@@ -190,17 +197,19 @@ pub fn area_share(graph: &RoadGraph, covered: &CoveredArea, layer: &Layer) -> Sh
     Share::new(inside.min(total), total)
 }
 
-/// Covered share of demand: each feature's `weight_field` counts when its position (a
-/// point, or the centroid of a line or polygon cell) lies in the covered area. Features
-/// with no numeric weight count as 0 and are returned as warnings (feature indexes).
-pub fn demand_share(
-    graph: &RoadGraph,
-    covered: &CoveredArea,
-    layer: &Layer,
-    weight_field: &str,
-) -> (Share, Vec<String>) {
+/// A demand place: where it is and what it weighs.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DemandPoint {
+    /// Lon/lat: the feature's point, or the centroid of a line or polygon cell.
+    pub position: Coord<f64>,
+    pub weight: f64,
+}
+
+/// The demand places of `layer` with their `weight_field`. Features with no numeric
+/// weight or no position are left out and named in the warnings (feature indexes).
+pub fn demand_points(layer: &Layer, weight_field: &str) -> (Vec<DemandPoint>, Vec<String>) {
     let mut warnings = Vec::new();
-    let (mut inside, mut total) = (0.0, 0.0);
+    let mut points = Vec::with_capacity(layer.len());
     for (row, g) in layer.geometries.iter().enumerate() {
         let index = layer.source_index.get(row).copied().unwrap_or(row as u32);
         let Some(weight) = layer
@@ -222,13 +231,200 @@ pub fn demand_share(
             warnings.push(format!("feature {index}: no position; not counted"));
             continue;
         };
-        total += weight;
-        let [x, y] = graph.projection.forward(position);
+        points.push(DemandPoint { position, weight });
+    }
+    (points, warnings)
+}
+
+/// Covered share of demand: each feature's `weight_field` counts when its position (a
+/// point, or the centroid of a line or polygon cell) lies in the covered area. Features
+/// with no numeric weight count as 0 and are returned as warnings (feature indexes).
+pub fn demand_share(
+    graph: &RoadGraph,
+    covered: &CoveredArea,
+    layer: &Layer,
+    weight_field: &str,
+) -> (Share, Vec<String>) {
+    let (points, warnings) = demand_points(layer, weight_field);
+    let (mut inside, mut total) = (0.0, 0.0);
+    for point in &points {
+        total += point.weight;
+        let [x, y] = graph.projection.forward(point.position);
         if covered.projected.intersects(&geo::Point::new(x, y)) {
-            inside += weight;
+            inside += point.weight;
         }
     }
     (Share::new(inside, total), warnings)
+}
+
+/// The road stretches within `access_m` of each of a set of places, filed by edge, so
+/// that the places one reach covers are found from the reached edges alone: the exact
+/// definition of covered (within `access_m` of a road position reached within the
+/// budget) that the band polygons approximate to one cell.
+#[derive(Debug, Clone)]
+pub struct AccessIndex {
+    places: usize,
+    /// Stretches on edge `e` are entries `edge_start[e]..edge_start[e + 1]`.
+    edge_start: Vec<u32>,
+    place: Vec<u32>,
+    /// Metres along the edge, `from_m <= to_m`.
+    from_m: Vec<f64>,
+    to_m: Vec<f64>,
+}
+
+/// The parameter range `[t0, t1]` within `[0, 1]` of segment `a`-`b` lying within `r` of
+/// `q`, if any.
+fn segment_within(a: [f64; 2], b: [f64; 2], q: [f64; 2], r: f64) -> Option<(f64, f64)> {
+    let d = [b[0] - a[0], b[1] - a[1]];
+    let f = [a[0] - q[0], a[1] - q[1]];
+    let dd = d[0] * d[0] + d[1] * d[1];
+    let ff = f[0] * f[0] + f[1] * f[1] - r * r;
+    if dd <= 0.0 {
+        return (ff <= 0.0).then_some((0.0, 1.0));
+    }
+    let fd = f[0] * d[0] + f[1] * d[1];
+    let disc = fd * fd - dd * ff;
+    if disc < 0.0 {
+        return None;
+    }
+    let root = disc.sqrt();
+    let (t0, t1) = (((-fd - root) / dd).max(0.0), ((-fd + root) / dd).min(1.0));
+    (t0 <= t1).then_some((t0, t1))
+}
+
+impl AccessIndex {
+    /// Files, for every place (lon/lat), each stretch of road within `access_m` of it
+    /// (measured in the graph's projection, like the band grid). Closed roads are filed
+    /// too: reaches never time them, so they cover nothing.
+    pub fn new(graph: &RoadGraph, places: &[Coord<f64>], access_m: f64) -> AccessIndex {
+        let mut segments = Vec::new();
+        for e in 0..graph.edges.len() {
+            for (i, w) in graph.edge_xy(e).windows(2).enumerate() {
+                segments.push(GeomWithData::new(
+                    Line::new(w[0], w[1]),
+                    (e as u32, i as u32),
+                ));
+            }
+        }
+        let tree = RTree::bulk_load(segments);
+        let r = access_m.max(0.0);
+        // (edge, place, from, to), sorted by edge below.
+        let mut found: Vec<(u32, u32, f64, f64)> = Vec::new();
+        for (p, c) in places.iter().enumerate() {
+            if !(c.x.is_finite() && c.y.is_finite()) {
+                continue;
+            }
+            let q = graph.projection.forward(*c);
+            for seg in tree.locate_within_distance(q, r * r) {
+                let (e, i) = seg.data;
+                let line = seg.geom();
+                let Some((t0, t1)) = segment_within(line.from, line.to, q, r) else {
+                    continue;
+                };
+                let along = graph.edge_along_m(e as usize);
+                let (a0, a1) = (along[i as usize], along[i as usize + 1]);
+                found.push((e, p as u32, a0 + t0 * (a1 - a0), a0 + t1 * (a1 - a0)));
+            }
+        }
+        found.sort_unstable_by_key(|f| (f.0, f.1));
+        let mut edge_start = vec![0u32; graph.edges.len() + 1];
+        for f in &found {
+            edge_start[f.0 as usize + 1] += 1;
+        }
+        for e in 0..graph.edges.len() {
+            edge_start[e + 1] += edge_start[e];
+        }
+        AccessIndex {
+            places: places.len(),
+            edge_start,
+            place: found.iter().map(|f| f.1).collect(),
+            from_m: found.iter().map(|f| f.2).collect(),
+            to_m: found.iter().map(|f| f.3).collect(),
+        }
+    }
+
+    /// How many places were indexed.
+    pub fn len(&self) -> usize {
+        self.places
+    }
+
+    /// Whether no place was indexed.
+    pub fn is_empty(&self) -> bool {
+        self.places == 0
+    }
+
+    fn stretches(&self, e: u32) -> std::ops::Range<usize> {
+        self.edge_start[e as usize] as usize..self.edge_start[e as usize + 1] as usize
+    }
+
+    /// The places (indexes, sorted, each once) within `access_m` of a road position that
+    /// `reached` gets to within `limit_s` total time (at most its own budget).
+    pub fn covered_places(&self, graph: &RoadGraph, reached: &Reach, limit_s: f64) -> Vec<u32> {
+        let limit = limit_s.min(reached.budget_s);
+        let mut out = Vec::new();
+        // Along each open arc out of a reached node, time grows from that node; the
+        // earliest moment on a stretch is at its near end.
+        for &u in &reached.reached_nodes {
+            let t0 = reached.node_time_s[u as usize];
+            let (first, last) = (
+                graph.arc_start[u as usize] as usize,
+                graph.arc_start[u as usize + 1] as usize,
+            );
+            for arc in first..last {
+                if !graph.arc_time_s[arc].is_finite() {
+                    continue;
+                }
+                let e = graph.arc_edge[arc];
+                let edge = &graph.edges[e as usize];
+                let forward = graph.arc_forward[arc];
+                let per_m = if edge.length_m > 0.0 {
+                    edge.time_s / edge.length_m
+                } else {
+                    0.0
+                };
+                for i in self.stretches(e) {
+                    let near_m = if forward {
+                        self.from_m[i]
+                    } else {
+                        edge.length_m - self.to_m[i]
+                    };
+                    if t0 + near_m.max(0.0) * per_m <= limit {
+                        out.push(self.place[i]);
+                    }
+                }
+            }
+        }
+        // Each station's own edge, both ways from the snap point as allowed.
+        for snap in reached.snaps.iter().flatten() {
+            let e = snap.edge;
+            if graph.is_closed(e as usize) {
+                continue;
+            }
+            let edge = &graph.edges[e as usize];
+            let per_m = if edge.length_m > 0.0 {
+                edge.time_s / edge.length_m
+            } else {
+                0.0
+            };
+            let s = snap.along_m;
+            for i in self.stretches(e) {
+                let (a, b) = (self.from_m[i], self.to_m[i]);
+                let mut best = f64::INFINITY;
+                if edge.direction.forward() && b >= s {
+                    best = best.min((a.max(s) - s) * per_m);
+                }
+                if edge.direction.backward() && a <= s {
+                    best = best.min((s - b.min(s)) * per_m);
+                }
+                if reached.turnout_s + best <= limit {
+                    out.push(self.place[i]);
+                }
+            }
+        }
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
 }
 
 /// Which features of `layer` the covered area reaches: a point when it lies in the area,
@@ -447,6 +643,82 @@ mod tests {
             .sum();
         assert_eq!(share.covered + uncovered_weight, share.total);
         assert_eq!(share.total, weights.iter().sum::<f64>());
+    }
+
+    /// Distance (metres) from `q` to a polyline.
+    fn polyline_distance(q: [f64; 2], line: &[[f64; 2]]) -> f64 {
+        line.windows(2)
+            .map(|w| {
+                let (a, b) = (w[0], w[1]);
+                let d = [b[0] - a[0], b[1] - a[1]];
+                let dd = d[0] * d[0] + d[1] * d[1];
+                let t = if dd > 0.0 {
+                    (((q[0] - a[0]) * d[0] + (q[1] - a[1]) * d[1]) / dd).clamp(0.0, 1.0)
+                } else {
+                    0.0
+                };
+                (a[0] + t * d[0] - q[0]).hypot(a[1] + t * d[1] - q[1])
+            })
+            .fold(f64::INFINITY, f64::min)
+    }
+
+    #[test]
+    fn access_index_matches_the_reached_pieces_on_random_networks() {
+        use crate::analysis::reach::tests::{random_network, stations};
+        let (mut covered_total, mut checked) = (0, 0);
+        for seed in 0..8u64 {
+            let roads = random_network(seed, 8);
+            let (graph, _) = RoadGraph::build(&[&roads], &SpeedTable::default()).unwrap();
+            let mut rng = ChaCha8Rng::seed_from_u64(seed + 40);
+            let step = deg(200.0);
+            let around = |rng: &mut ChaCha8Rng| {
+                (
+                    117.9 + rng.random_range(-1.0..8.0) * step,
+                    36.8 + rng.random_range(-1.0..8.0) * step,
+                )
+            };
+            let pts: Vec<(f64, f64)> = (0..rng.random_range(1..3))
+                .map(|_| around(&mut rng))
+                .collect();
+            let (snaps, _) = SnapIndex::new(&graph).snap_stations(&graph, &stations(&pts), 500.0);
+            let places: Vec<Coord<f64>> = (0..300)
+                .map(|_| {
+                    let (x, y) = around(&mut rng);
+                    Coord { x, y }
+                })
+                .collect();
+            let access_m = rng.random_range(20.0..150.0);
+            let index = AccessIndex::new(&graph, &places, access_m);
+            let budget = rng.random_range(70.0..200.0);
+            let reached = reach(&graph, &snaps, 60.0, budget);
+            let got = index.covered_places(&graph, &reached, budget);
+            let pieces: Vec<Vec<[f64; 2]>> = reached
+                .pieces(&graph)
+                .iter()
+                .map(|p| graph.sub_polyline(p.edge as usize, p.from_m, p.to_m))
+                .collect();
+            for (i, c) in places.iter().enumerate() {
+                let q = graph.projection.forward(*c);
+                let d = pieces
+                    .iter()
+                    .map(|line| polyline_distance(q, line))
+                    .fold(f64::INFINITY, f64::min);
+                if (d - access_m).abs() < 0.01 {
+                    continue;
+                }
+                checked += 1;
+                let is_covered = got.binary_search(&(i as u32)).is_ok();
+                assert_eq!(is_covered, d <= access_m, "seed {seed} place {i}: {d} m");
+                covered_total += usize::from(is_covered);
+            }
+            // A shorter limit than the reach's budget covers a subset.
+            let fewer = index.covered_places(&graph, &reached, budget - 30.0);
+            assert!(fewer.iter().all(|p| got.binary_search(p).is_ok()));
+        }
+        assert!(
+            covered_total > 100 && covered_total + 100 < checked,
+            "{covered_total}/{checked}"
+        );
     }
 
     #[test]

@@ -1,5 +1,5 @@
-//! Graph options shared by the drive-time commands (`isochrones`, `coverage`): loading the
-//! roads, speeds, closures and stations, and snapping the stations.
+//! Graph options shared by the drive-time commands (`isochrones`, `coverage`, `site`):
+//! loading the roads, speeds, closures and stations, and snapping the stations.
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -16,9 +16,10 @@ use crate::model::Layer;
 #[derive(Debug, Clone, clap::Args)]
 pub struct GraphArgs {
     /// Road network: LineString/MultiLineString features with `highway`, optional `oneway`
-    /// and `speed_kmh`.
+    /// and `speed_kmh`. Required, except by `isochrones`, which without it draws the
+    /// labelled straight-line estimate.
     #[arg(long)]
-    pub roads: PathBuf,
+    pub roads: Option<PathBuf>,
     /// Stations (points); ids from `id`, else `name`, else the feature index.
     #[arg(long)]
     pub stations: PathBuf,
@@ -49,7 +50,7 @@ impl GraphArgs {
     /// The options with their defaults, for the given roads and stations.
     pub fn new(roads: PathBuf, stations: PathBuf) -> GraphArgs {
         GraphArgs {
-            roads,
+            roads: Some(roads),
             stations,
             turnout_s: 60.0,
             speeds: None,
@@ -102,6 +103,27 @@ fn closures_for_ids(ids: &HashSet<String>, roads: &Layer, mut closures: Closures
     closures
 }
 
+/// Reads the stations (ids from `id`, else `name`, else the feature index); features with
+/// no position are skipped with a warning. Errors when none is left.
+pub fn load_stations(path: &Path, warnings: &mut Vec<String>) -> Result<Vec<Station>, String> {
+    let station_layer = load(path, warnings)?;
+    let mut stations = Vec::new();
+    for (row, g) in station_layer.geometries.iter().enumerate() {
+        let id = station_id(&station_layer, row);
+        match station_position(g) {
+            Some(position) => stations.push(Station { id, position }),
+            None => warnings.push(format!(
+                "{}: feature {row}: station {id} has no position; skipped",
+                path.display()
+            )),
+        }
+    }
+    if stations.is_empty() {
+        return Err(format!("{}: no stations", path.display()));
+    }
+    Ok(stations)
+}
+
 /// Checks the numeric options, loads roads, speeds, closures and stations, and snaps the
 /// stations. Errors name the option or file at fault.
 pub fn load_graph(args: &GraphArgs, warnings: &mut Vec<String>) -> Result<LoadedGraph, String> {
@@ -128,9 +150,12 @@ pub fn load_graph(args: &GraphArgs, warnings: &mut Vec<String>) -> Result<Loaded
         }
         None => SpeedTable::emergency_default(),
     };
-    let roads = load(&args.roads, warnings)?;
+    let roads_path = args.roads.as_ref().ok_or_else(|| {
+        "no road network: give --roads R.geojson (drive times need roads)".to_string()
+    })?;
+    let roads = load(roads_path, warnings)?;
     let (mut graph, graph_warnings) = RoadGraph::build(&[&roads], &speeds)
-        .map_err(|e| format!("{}: {e}", args.roads.display()))?;
+        .map_err(|e| format!("{}: {e}", roads_path.display()))?;
     warnings.extend(graph_warnings);
     if let Some(path) = &args.closures {
         let id_list = std::fs::read_to_string(path)
@@ -152,21 +177,7 @@ pub fn load_graph(args: &GraphArgs, warnings: &mut Vec<String>) -> Result<Loaded
         }
     }
 
-    let station_layer = load(&args.stations, warnings)?;
-    let mut stations = Vec::new();
-    for (row, g) in station_layer.geometries.iter().enumerate() {
-        let id = station_id(&station_layer, row);
-        match station_position(g) {
-            Some(position) => stations.push(Station { id, position }),
-            None => warnings.push(format!(
-                "{}: feature {row}: station {id} has no position; skipped",
-                args.stations.display()
-            )),
-        }
-    }
-    if stations.is_empty() {
-        return Err(format!("{}: no stations", args.stations.display()));
-    }
+    let stations = load_stations(&args.stations, warnings)?;
     let index = SnapIndex::new(&graph);
     let (snaps, snap_warnings) = index.snap_stations(&graph, &stations, args.max_snap_m);
     warnings.extend(snap_warnings);

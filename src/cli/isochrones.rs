@@ -1,14 +1,19 @@
 //! `onemap isochrones`: drive-time response areas from stations over a road network,
 //! written as GeoJSON (one feature per band, and per station in split/per-station modes).
+//! Without `--roads` it writes the straight-line estimate instead, labelled as such in
+//! every feature (`method`) and with a warning on stderr.
 
 use std::path::{Path, PathBuf};
 
 use geo::{MultiPolygon, Polygon};
 use serde_json::{Value as Json, json};
 
-use super::graph_args::{GraphArgs, LoadedGraph, load_graph};
+use super::graph_args::{GraphArgs, LoadedGraph, load_graph, load_stations};
 use crate::analysis::isochrone::{AreaMode, AreaOptions, response_areas};
 use crate::analysis::reach::NO_STATION;
+use crate::analysis::straight_line::{
+    METHOD, ROAD_METHOD, StraightLineOptions, WARNING, straight_line_areas,
+};
 
 /// Options of `onemap isochrones`.
 #[derive(Debug, Clone, clap::Args)]
@@ -26,6 +31,12 @@ pub struct IsochroneArgs {
     /// `station`.
     #[arg(long)]
     pub reached_out: Option<PathBuf>,
+    /// Without --roads: the assumed driving speed of the straight-line estimate, km/h.
+    #[arg(long, default_value_t = 30.0)]
+    pub estimate_speed_kmh: f64,
+    /// Without --roads: road distance ÷ straight-line distance in the estimate.
+    #[arg(long, default_value_t = 1.4)]
+    pub detour: f64,
     /// Output GeoJSON file.
     #[arg(short = 'o', long = "out")]
     pub out: PathBuf,
@@ -80,6 +91,9 @@ fn run(args: &IsochroneArgs) -> Result<Vec<String>, String> {
     if args.minutes.is_empty() || args.minutes.iter().any(|m| !(m.is_finite() && *m > 0.0)) {
         return Err("--minutes: expected positive numbers such as 3,5,8,10".into());
     }
+    if args.graph.roads.is_none() {
+        return estimate(args, mode, warnings);
+    }
     let LoadedGraph {
         graph,
         stations,
@@ -104,6 +118,7 @@ fn run(args: &IsochroneArgs) -> Result<Vec<String>, String> {
                 props.insert("station".into(), json!(stations[s as usize].id));
             }
             props.insert("area_km2".into(), json!(band.area_km2));
+            props.insert("method".into(), json!(ROAD_METHOD));
             json!({
                 "type": "Feature",
                 "properties": props,
@@ -144,6 +159,66 @@ fn run(args: &IsochroneArgs) -> Result<Vec<String>, String> {
     Ok(warnings)
 }
 
+/// The straight-line estimate: circles at the assumed speed and detour factor.
+fn estimate(
+    args: &IsochroneArgs,
+    mode: AreaMode,
+    mut warnings: Vec<String>,
+) -> Result<Vec<String>, String> {
+    for (name, v, least) in [
+        ("--turnout-s", args.graph.turnout_s, 0.0),
+        (
+            "--estimate-speed-kmh",
+            args.estimate_speed_kmh,
+            f64::MIN_POSITIVE,
+        ),
+        ("--detour", args.detour, 1.0),
+    ] {
+        if !(v.is_finite() && v >= least) {
+            return Err(format!("{name}: expected a number >= {least}, got {v}"));
+        }
+    }
+    let stations = load_stations(&args.graph.stations, &mut warnings)?;
+    let options = StraightLineOptions {
+        bands_min: args.minutes.clone(),
+        turnout_s: args.graph.turnout_s,
+        speed_kmh: args.estimate_speed_kmh,
+        detour: args.detour,
+        mode,
+        ..StraightLineOptions::default()
+    };
+    let features: Vec<Json> = straight_line_areas(&stations, &options)
+        .iter()
+        .map(|band| {
+            let mut props = serde_json::Map::new();
+            props.insert("minutes".into(), json!(band.minutes));
+            props.insert("mode".into(), json!(mode.key()));
+            if let Some(s) = band.station {
+                props.insert("station".into(), json!(stations[s as usize].id));
+            }
+            props.insert("area_km2".into(), json!(band.area_km2));
+            props.insert("method".into(), json!(METHOD));
+            props.insert("radius_m".into(), json!(band.radius_m));
+            props.insert("speed_kmh".into(), json!(options.speed_kmh));
+            props.insert("detour".into(), json!(options.detour));
+            json!({
+                "type": "Feature",
+                "properties": props,
+                "geometry": multipolygon_json(&band.area),
+            })
+        })
+        .collect();
+    write_json(
+        &args.out,
+        &json!({"type": "FeatureCollection", "features": features}),
+    )?;
+    if args.reached_out.is_some() {
+        warnings.push("--reached-out needs a road network; not written".into());
+    }
+    warnings.insert(0, WARNING.to_string());
+    Ok(warnings)
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -159,6 +234,8 @@ mod tests {
             minutes: vec![3.0, 5.0],
             mode: "dissolve".into(),
             reached_out: Some(dir.join("nodes.geojson")),
+            estimate_speed_kmh: 30.0,
+            detour: 1.4,
             out: dir.join("out.geojson"),
         }
     }
@@ -182,6 +259,7 @@ mod tests {
         assert_eq!(features.len(), 2);
         assert_eq!(features[0]["properties"]["minutes"], json!(3.0));
         assert_eq!(features[1]["properties"]["mode"], json!("dissolve"));
+        assert_eq!(features[1]["properties"]["method"], json!("road network"));
         let a3 = features[0]["properties"]["area_km2"].as_f64().unwrap();
         let a5 = features[1]["properties"]["area_km2"].as_f64().unwrap();
         assert!(a3 > 0.1 && a5 > a3, "{a3} {a5}");
@@ -257,5 +335,33 @@ mod tests {
         );
         assert_ne!(run_isochrones(&a), 0);
         assert!(!a.out.exists());
+    }
+
+    #[test]
+    fn without_roads_the_estimate_is_written_and_labelled() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut a = args(dir.path(), ROADS, STATIONS);
+        a.graph.roads = None;
+        a.reached_out = None;
+        a.mode = "per-station".into();
+        let warnings = run(&a).unwrap();
+        assert!(warnings[0].contains("straight-line estimate"));
+        let out: Json = serde_json::from_str(&std::fs::read_to_string(&a.out).unwrap()).unwrap();
+        let features = out["features"].as_array().unwrap();
+        // Two bands, two stations.
+        assert_eq!(features.len(), 4);
+        for f in features {
+            let p = &f["properties"];
+            assert_eq!(p["method"], json!("straight-line estimate"));
+            let minutes = p["minutes"].as_f64().unwrap();
+            let radius = p["radius_m"].as_f64().unwrap();
+            assert!((radius - (minutes * 60.0 - 60.0) * (30.0 / 3.6) / 1.4).abs() < 1e-6);
+            let km2 = p["area_km2"].as_f64().unwrap();
+            let circle = std::f64::consts::PI * radius * radius / 1e6;
+            assert!((km2 - circle).abs() / circle < 0.01, "{km2} {circle}");
+        }
+        assert_eq!(run_isochrones(&a), 0);
+        a.detour = 0.5;
+        assert_ne!(run_isochrones(&a), 0);
     }
 }

@@ -1,6 +1,6 @@
 //! Headless commands run from the command line (no window): `onemap inspect`,
-//! `onemap convert`, `onemap isochrones`, `onemap coverage`, `onemap incident`,
-//! `onemap zone-report`.
+//! `onemap convert`, `onemap isochrones`, `onemap coverage`, `onemap site`,
+//! `onemap incident`, `onemap zone-report`.
 
 // `onemap convert IN OUT`: any readable format to any writable one.
 pub mod convert;
@@ -14,6 +14,8 @@ pub mod incident;
 pub mod inspect;
 // `onemap isochrones`: drive-time response areas as GeoJSON.
 pub mod isochrones;
+// `onemap site`: choose new station sites (MCLP) with the GB 51080 checks.
+pub mod site;
 // `onemap zone-report`: people and features inside a zone, shelter allocation, needs.
 pub mod zone_report;
 
