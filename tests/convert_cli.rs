@@ -279,10 +279,43 @@ fn the_binary_runs_convert_and_fails_with_a_nonzero_code() {
         .unwrap();
     assert_eq!(missing.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&missing.stderr).starts_with("error: "));
-    let pending = Command::new(binary)
-        .args(["convert", demo("shelters").to_str().unwrap(), "x.kml"])
+    let unknown_format = out.with_extension("dxf");
+    let unknown = Command::new(binary)
+        .args([
+            "convert",
+            demo("shelters").to_str().unwrap(),
+            unknown_format.to_str().unwrap(),
+        ])
         .output()
         .unwrap();
-    assert_eq!(pending.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&pending.stderr).contains("not supported yet"));
+    assert_eq!(unknown.status.code(), Some(2), "an unknown output format is a usage error");
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("unknown output format"));
+    // KML and GeoPackage output read back with every shelter.
+    for extension in ["kml", "gpkg"] {
+        let target = out.with_extension(extension);
+        let written = Command::new(binary)
+            .args([
+                "convert",
+                demo("shelters").to_str().unwrap(),
+                target.to_str().unwrap(),
+            ])
+            .output()
+            .unwrap();
+        assert!(
+            written.status.success(),
+            "{}",
+            String::from_utf8_lossy(&written.stderr)
+        );
+        let inspect = Command::new(binary)
+            .args(["inspect", target.to_str().unwrap(), "--crs", "wgs84"])
+            .output()
+            .unwrap();
+        assert!(
+            inspect.status.success(),
+            "{}",
+            String::from_utf8_lossy(&inspect.stderr)
+        );
+        let summary: serde_json::Value = serde_json::from_slice(&inspect.stdout).unwrap();
+        assert_eq!(summary["features"], 21, "{extension}: {summary}");
+    }
 }

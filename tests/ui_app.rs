@@ -437,3 +437,90 @@ fn a_csv_goes_through_the_import_dialog_and_the_choice_is_remembered() {
     assert!(h.state().state.pending_import.is_none());
     assert_eq!(h.state().state.layers.len(), 2);
 }
+
+/// Clicks at a lon/lat on the map.
+fn click_lonlat(h: &mut Harness<'_, OneMapApp>, lon: f64, lat: f64) {
+    let p = screen_of(h, lon, lat);
+    click_at(h, p);
+}
+
+#[test]
+fn a_zone_drawn_by_clicks_gets_a_report_and_undo_takes_it_back() {
+    let mut h = demo_app();
+    h.state_mut().state.view_request = Some(onemap::app::ViewRequest::Center {
+        lon: 117.868,
+        lat: 36.803,
+        zoom: 14.0,
+    });
+    h.run_steps(3);
+    h.get_by_label("Draw zone (polygon)").click();
+    h.run_steps(2);
+    for (lon, lat) in [
+        (117.860, 36.798),
+        (117.876, 36.798),
+        (117.876, 36.809),
+        (117.860, 36.809),
+    ] {
+        click_lonlat(&mut h, lon, lat);
+    }
+    h.key_press(egui::Key::Enter);
+    h.run_steps(3);
+    let state = &h.state().state;
+    assert_eq!(state.scenario.zones.len(), 1, "Enter finishes the polygon");
+    let zone = &state.scenario.zones[0];
+    assert_eq!(zone.shape.ring().map(<[_]>::len), Some(4));
+    let (id, report) = state.zone_report.as_ref().expect("the zone is reported");
+    assert_eq!(*id, zone.id);
+    assert!(
+        report.population.total > 1000.0,
+        "{}",
+        report.population.total
+    );
+    assert_eq!(
+        report.allocation.placed + report.allocation.unplaced,
+        report.evacuees
+    );
+    // The Zones tab shows the report.
+    h.get_by_label_contains("People inside");
+    h.get_by_label_contains("Shelter plan");
+    h.get_by_label_contains("Undo").click();
+    h.run_steps(2);
+    assert!(h.state().state.scenario.zones.is_empty());
+    h.get_by_label_contains("Redo").click();
+    h.run_steps(2);
+    assert_eq!(h.state().state.scenario.zones.len(), 1);
+}
+
+#[test]
+fn placing_an_incident_ranks_the_stations_by_eta() {
+    let mut h = demo_app();
+    h.state_mut().state.view_request = Some(onemap::app::ViewRequest::Center {
+        lon: 117.868,
+        lat: 36.803,
+        zoom: 14.0,
+    });
+    h.run_steps(3);
+    h.get_by_label("Place incident").click();
+    h.run_steps(2);
+    click_lonlat(&mut h, 117.8705, 36.8040);
+    h.run_steps(2);
+    let state = &h.state().state;
+    assert_eq!(state.scenario.incidents.len(), 1);
+    let (_, report) = state.incident_report.as_ref().expect("an incident report");
+    assert_eq!(report.stations.len(), 5);
+    let etas: Vec<f64> = report.stations.iter().filter_map(|s| s.eta_s).collect();
+    assert!(etas.len() >= 4, "{etas:?}");
+    assert!(etas.windows(2).all(|w| w[0] <= w[1]), "sorted: {etas:?}");
+    assert!(etas[0] >= 60.0, "turnout is included: {etas:?}");
+    assert!(!report.shelters.is_empty());
+    h.get_by_label_contains("Stations by ETA");
+    // Marking the fastest station busy keeps it listed, marked busy.
+    let fastest = report.stations[0].id.clone();
+    h.state_mut()
+        .state
+        .apply(onemap::app::Command::SetStationBusy(fastest.clone(), true));
+    h.run_steps(2);
+    let (_, report) = h.state().state.incident_report.clone().unwrap();
+    let entry = report.stations.iter().find(|s| s.id == fastest).unwrap();
+    assert!(entry.busy);
+}

@@ -98,6 +98,8 @@ pub struct Settings {
     /// Folder whose borders, roads, rivers and water draw the built-in basemap; None uses
     /// the bundled demo district.
     pub basemap_data_dir: Option<PathBuf>,
+    /// The basemap's map approval number (审图号) printed on exported maps.
+    pub approval_number: String,
     /// The import dialog's choices, remembered per file (path as text).
     pub import_choices: std::collections::BTreeMap<String, ImportChoice>,
 }
@@ -164,6 +166,7 @@ impl Default for Settings {
             show_labels: true,
             basemap_data_dir: None,
             import_choices: std::collections::BTreeMap::new(),
+            approval_number: String::new(),
         }
     }
 }

@@ -507,3 +507,52 @@ impl AppState {
         self.zone_report = Some((zone.id, report));
     }
 }
+
+impl AppState {
+    /// Incidents and zones as one layer (points and polygons), for GeoJSON export and the
+    /// map sheet: `type` says which, with id, name or kind, status, time and note.
+    pub fn scenario_layer(&self) -> Layer {
+        use crate::model::ValueRef;
+        let lang = self.lang();
+        let mut layer = Layer {
+            name: lang.pick("事件与疏散区", "Incidents and zones").to_owned(),
+            kind: LayerKind::Generic,
+            ..Layer::default()
+        };
+        for (i, zone) in self.scenario.zones.iter().enumerate() {
+            let area = zone.to_multi_polygon();
+            let area_km2 = crate::analysis::measure::multipolygon_area_m2(&area) / 1e6;
+            layer.geometries.push(geo::Geometry::MultiPolygon(area));
+            layer.source_index.push(i as u32);
+            let id = format!("Z{}", zone.id.0);
+            layer.attributes.push_row([
+                ("type", ValueRef::Text("zone")),
+                ("id", ValueRef::Text(&id)),
+                ("name", ValueRef::Text(&zone.name)),
+                ("status", ValueRef::Text(zone.status.key())),
+                ("status_label", ValueRef::Text(zone.status.label(lang))),
+                ("area_km2", ValueRef::Number((area_km2 * 1e4).round() / 1e4)),
+            ]);
+        }
+        let offset = self.scenario.zones.len();
+        for (i, incident) in self.scenario.incidents.iter().enumerate() {
+            layer
+                .geometries
+                .push(geo::Geometry::Point(incident.position.point()));
+            layer.source_index.push((offset + i) as u32);
+            let id = format!("I{}", incident.id.0);
+            let label = incident.fields.kind.label(lang);
+            layer.attributes.push_row([
+                ("type", ValueRef::Text("incident")),
+                ("id", ValueRef::Text(&id)),
+                ("name", ValueRef::Text(label)),
+                ("kind", ValueRef::Text(incident.fields.kind.key())),
+                ("time", ValueRef::Text(&incident.fields.time)),
+                ("note", ValueRef::Text(&incident.fields.note)),
+                ("closed", ValueRef::Bool(incident.fields.closed)),
+                ("radius_m", ValueRef::Number(incident.radius_m())),
+            ]);
+        }
+        layer
+    }
+}

@@ -254,7 +254,9 @@ impl ImportDialog {
                             for (key, name) in systems {
                                 ui.selectable_value(&mut self.crs_text, key.to_owned(), name);
                             }
-                        });
+                        })
+                        .response
+                        .labelled_by(label.id);
                     ui.add(
                         egui::TextEdit::singleline(&mut self.crs_text)
                             .hint_text("EPSG:4527")
@@ -316,7 +318,9 @@ impl ImportDialog {
                                     for f in &fields {
                                         ui.selectable_value(value, f.clone(), f);
                                     }
-                                });
+                                })
+                                .response
+                                .labelled_by(label.id);
                         }
                     });
                     ui.end_row();

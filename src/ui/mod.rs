@@ -6,10 +6,12 @@ pub mod dialogs;
 pub mod fonts;
 pub mod identify_panel;
 pub mod import_dialog;
+pub mod incident_panel;
 pub mod layers_panel;
 pub mod legend;
 pub mod response_panel;
 pub mod search_panel;
 pub mod window;
+pub mod zone_panel;
 
 pub use window::OneMapApp;

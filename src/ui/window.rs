@@ -7,16 +7,22 @@ use egui::{Panel, Ui};
 
 use super::coverage_panel::CoveragePanel;
 use super::import_dialog::ImportDialog;
+use super::incident_panel::IncidentPanel;
 use super::layers_panel::LayersPanel;
 use super::response_panel::ResponsePanel;
+use super::search_panel::SearchPanel;
+use super::zone_panel::{ZoneExport, ZonePanel};
+use crate::map::tools::MapTool;
+use crate::model::IncidentKind;
 
 /// The groups of panels on the right side.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RightTab {
     Analysis,
+    Incident,
+    Zones,
     Query,
 }
-use super::search_panel::SearchPanel;
 use super::{dialogs, identify_panel, legend};
 use crate::app::{AppState, Command, Settings, demo_dir};
 use crate::i18n::Lang;
@@ -36,6 +42,12 @@ pub struct OneMapApp {
     response_panel: ResponsePanel,
     coverage_panel: CoveragePanel,
     import_dialog: ImportDialog,
+    incident_panel: IncidentPanel,
+    zone_panel: ZonePanel,
+    /// The kind the "place incident" tool drops.
+    incident_kind: IncidentKind,
+    /// When the window started, for the autosave clock.
+    started: std::time::Instant,
     /// Which group of panels the right side shows.
     pub right_tab: RightTab,
 }
@@ -85,15 +97,27 @@ impl OneMapApp {
             response_panel: ResponsePanel::default(),
             coverage_panel: CoveragePanel::default(),
             import_dialog: ImportDialog::default(),
+            incident_panel: IncidentPanel::default(),
+            zone_panel: ZonePanel::default(),
+            incident_kind: IncidentKind::Fire,
+            started: std::time::Instant::now(),
             right_tab: RightTab::Analysis,
         }
     }
 
     fn apply_all(&mut self, commands: Vec<Command>) {
         for command in commands {
-            // A click on the map asks "what is this": show the answer.
-            if matches!(command, Command::Identify(..)) {
-                self.right_tab = RightTab::Query;
+            // Show the panel that answers what the user just did.
+            match command {
+                Command::Identify(..) => self.right_tab = RightTab::Query,
+                Command::PlaceIncident { .. } | Command::SelectIncident(Some(_)) => {
+                    self.right_tab = RightTab::Incident;
+                }
+                Command::AddPolygonZone(_)
+                | Command::AddCircleZone { .. }
+                | Command::AddZone(..)
+                | Command::SelectZone(Some(_)) => self.right_tab = RightTab::Zones,
+                _ => {}
             }
             self.state.apply(command);
         }
@@ -102,6 +126,8 @@ impl OneMapApp {
     /// Draws one frame.
     pub fn frame(&mut self, ui: &mut Ui) {
         self.state.poll_loads();
+        self.state
+            .autosave_tick(self.started.elapsed().as_secs_f64());
         let lang = self.state.lang();
         let mut commands = Vec::new();
 
@@ -146,6 +172,57 @@ impl OneMapApp {
                             .clicked()
                     {
                         commands.push(Command::OpenFiles(crate::app::geojson_files(&dir)));
+                        ui.close();
+                    }
+                    ui.separator();
+                    if ui.button(lang.pick("打开项目…", "Open project…")).clicked() {
+                        if let Some(path) = dialogs::pick_file(
+                            lang.pick("打开项目", "Open project"),
+                            "OneMap",
+                            &[crate::scenario::project::EXTENSION],
+                        ) {
+                            commands.push(Command::OpenProject(path));
+                        }
+                        ui.close();
+                    }
+                    if ui.button(lang.pick("保存项目", "Save project")).clicked() {
+                        let path = self.state.project_file().cloned().or_else(|| {
+                            dialogs::save_file(
+                                lang.pick("保存项目", "Save project"),
+                                "OneMap",
+                                crate::scenario::project::EXTENSION,
+                            )
+                        });
+                        if let Some(path) = path {
+                            commands.push(Command::SaveProject(path));
+                        }
+                        ui.close();
+                    }
+                    if ui
+                        .button(lang.pick("项目另存为…", "Save project as…"))
+                        .clicked()
+                    {
+                        if let Some(path) = dialogs::save_file(
+                            lang.pick("项目另存为", "Save project as"),
+                            "OneMap",
+                            crate::scenario::project::EXTENSION,
+                        ) {
+                            commands.push(Command::SaveProject(path));
+                        }
+                        ui.close();
+                    }
+                    ui.separator();
+                    if ui
+                        .button(lang.pick("导出地图为 PNG…", "Export the map as PNG…"))
+                        .clicked()
+                    {
+                        if let Some(path) = dialogs::save_file(
+                            lang.pick("导出地图", "Export the map"),
+                            "PNG",
+                            "png",
+                        ) {
+                            self.export_map_png(&path);
+                        }
                         ui.close();
                     }
                 });
@@ -193,6 +270,11 @@ impl OneMapApp {
 
         commands.extend(self.import_dialog.show(ui.ctx(), &self.state));
 
+        Panel::top("tools").show(ui, |ui| {
+            commands.extend(self.toolbar(ui));
+        });
+        commands.extend(self.shortcuts(ui));
+
         Panel::bottom("status").show(ui, |ui| {
             commands.extend(self.status_bar(ui));
         });
@@ -216,6 +298,8 @@ impl OneMapApp {
                 ui.horizontal(|ui| {
                     for (tab, name) in [
                         (RightTab::Analysis, lang.pick("分析", "Analysis")),
+                        (RightTab::Incident, lang.pick("事件", "Incident")),
+                        (RightTab::Zones, lang.pick("疏散区", "Zones")),
                         (RightTab::Query, lang.pick("查询", "Search & identify")),
                     ] {
                         if ui.selectable_label(self.right_tab == tab, name).clicked() {
@@ -232,6 +316,24 @@ impl OneMapApp {
                                 commands.extend(self.response_panel.show(ui, &self.state));
                                 ui.separator();
                                 commands.extend(self.coverage_panel.show(ui, &self.state));
+                            });
+                    }
+                    RightTab::Incident => {
+                        egui::ScrollArea::vertical()
+                            .id_salt("incident")
+                            .show(ui, |ui| {
+                                commands.extend(self.incident_panel.show(ui, &self.state));
+                            });
+                    }
+                    RightTab::Zones => {
+                        egui::ScrollArea::vertical()
+                            .id_salt("zones")
+                            .show(ui, |ui| {
+                                let (zone_commands, export) = self.zone_panel.show(ui, &self.state);
+                                commands.extend(zone_commands);
+                                if let Some(export) = export {
+                                    self.export_zones(export);
+                                }
                             });
                     }
                     RightTab::Query => {
@@ -260,6 +362,258 @@ impl OneMapApp {
             ui.ctx()
                 .request_repaint_after(std::time::Duration::from_millis(100));
         }
+    }
+
+    /// The map tools, the incident type, undo and redo.
+    fn toolbar(&mut self, ui: &mut Ui) -> Vec<Command> {
+        let lang = self.state.lang();
+        let mut commands = Vec::new();
+        ui.horizontal(|ui| {
+            let current = self.map.sketch.tool;
+            for tool in [
+                MapTool::Browse,
+                MapTool::MeasureDistance,
+                MapTool::MeasureArea,
+                MapTool::ZonePolygon,
+                MapTool::ZoneCircle,
+            ] {
+                if ui
+                    .selectable_label(current == tool, tool.label(lang))
+                    .clicked()
+                {
+                    self.map.sketch.set_tool(tool);
+                }
+            }
+            ui.separator();
+            let placing = matches!(current, MapTool::PlaceIncident(_));
+            if ui
+                .selectable_label(placing, lang.pick("标注事件", "Place incident"))
+                .clicked()
+            {
+                self.map
+                    .sketch
+                    .set_tool(MapTool::PlaceIncident(self.incident_kind));
+            }
+            egui::ComboBox::from_label(lang.pick("事件类型", "Incident type"))
+                .selected_text(self.incident_kind.label(lang))
+                .show_ui(ui, |ui| {
+                    for kind in IncidentKind::ALL {
+                        if ui
+                            .selectable_value(&mut self.incident_kind, kind, kind.label(lang))
+                            .clicked()
+                        {
+                            self.map.sketch.set_tool(MapTool::PlaceIncident(kind));
+                        }
+                    }
+                });
+            ui.separator();
+            let history = &self.state.history;
+            let undo_text = match history.undo_kind() {
+                Some(kind) => format!("{} {}", lang.pick("撤销", "Undo"), kind.label(lang)),
+                None => lang.pick("撤销", "Undo").to_owned(),
+            };
+            if ui
+                .add_enabled(history.can_undo(), egui::Button::new(undo_text))
+                .clicked()
+            {
+                commands.push(Command::Undo);
+            }
+            let redo_text = match history.redo_kind() {
+                Some(kind) => format!("{} {}", lang.pick("重做", "Redo"), kind.label(lang)),
+                None => lang.pick("重做", "Redo").to_owned(),
+            };
+            if ui
+                .add_enabled(history.can_redo(), egui::Button::new(redo_text))
+                .clicked()
+            {
+                commands.push(Command::Redo);
+            }
+        });
+        // One incident per click: back to browsing after placing it.
+        if commands.is_empty()
+            && matches!(self.map.sketch.tool, MapTool::PlaceIncident(k) if k != self.incident_kind)
+        {
+            self.map
+                .sketch
+                .set_tool(MapTool::PlaceIncident(self.incident_kind));
+        }
+        commands
+    }
+
+    /// Ctrl+Z undoes, Ctrl+Y or Ctrl+Shift+Z redoes, Ctrl+S saves the project (when it has a
+    /// file), Esc returns to browsing when nothing is being sketched.
+    fn shortcuts(&mut self, ui: &mut Ui) -> Vec<Command> {
+        let mut commands = Vec::new();
+        if ui.ctx().egui_wants_keyboard_input() {
+            return commands;
+        }
+        let (undo, redo, save, escape) = ui.input_mut(|i| {
+            let redo_shift = i.consume_key(
+                egui::Modifiers::COMMAND | egui::Modifiers::SHIFT,
+                egui::Key::Z,
+            );
+            (
+                i.consume_key(egui::Modifiers::COMMAND, egui::Key::Z),
+                redo_shift || i.consume_key(egui::Modifiers::COMMAND, egui::Key::Y),
+                i.consume_key(egui::Modifiers::COMMAND, egui::Key::S),
+                i.key_pressed(egui::Key::Escape),
+            )
+        });
+        if undo {
+            commands.push(Command::Undo);
+        }
+        if redo {
+            commands.push(Command::Redo);
+        }
+        if save && let Some(path) = self.state.project_file().cloned() {
+            commands.push(Command::SaveProject(path));
+        }
+        if escape && self.map.sketch.points.is_empty() {
+            self.map.sketch.set_tool(MapTool::Browse);
+        }
+        commands
+    }
+
+    /// Writes the map as the window shows it (layers, incidents and zones) to a PNG sheet.
+    pub fn export_map_png(&mut self, path: &std::path::Path) {
+        use crate::map::export::{ExportLayer, ExportRequest, ExportView, MapFrame};
+        let lang = self.state.lang();
+        let scenario = self.state.scenario_layer();
+        let scenario_style = crate::map::symbology::LayerStyle {
+            fill: [220, 40, 40, 50],
+            stroke: [220, 40, 40, 255],
+            stroke_width: 2.0,
+            label_field: Some("name".to_owned()),
+            ..crate::map::symbology::LayerStyle::default()
+        };
+        let mut layers: Vec<ExportLayer<'_>> = Vec::new();
+        if self.basemaps.shows_builtin() {
+            for l in &self.state.basemap_layers {
+                layers.push(ExportLayer {
+                    layer: &l.layer,
+                    style: &l.style,
+                    classes: &l.classes,
+                    cache: Some(&l.render),
+                    in_legend: false,
+                });
+            }
+        }
+        for l in self.state.layers.iter().filter(|l| l.visible) {
+            layers.push(ExportLayer {
+                layer: &l.layer,
+                style: &l.style,
+                classes: &l.classes,
+                cache: Some(&l.render),
+                in_legend: true,
+            });
+        }
+        if !scenario.is_empty() {
+            layers.push(ExportLayer {
+                layer: &scenario,
+                style: &scenario_style,
+                classes: &[],
+                cache: None,
+                in_legend: true,
+            });
+        }
+        let view = match self.map.last_view {
+            Some(v) => ExportView::Bounds(v.visible_lonlat()),
+            None => match self.state.extent() {
+                Some(b) => ExportView::Bounds(b),
+                None => return,
+            },
+        };
+        let date = crate::app::work::now_iso8601();
+        let date = date.get(..10).unwrap_or(&date).to_owned();
+        let request = ExportRequest {
+            layers: &layers,
+            view,
+            size: crate::map::export::DEFAULT_SIZE,
+            frame: MapFrame {
+                title: lang.pick("应急一张图", "Emergency map"),
+                subtitle: "",
+                date: &date,
+                sources: lang.pick(
+                    "图层数据见各图层来源；底图：OneMap 内置矢量",
+                    "Layer data from their sources; basemap: OneMap built-in vector",
+                ),
+                approval_number: &self.state.settings.approval_number,
+                legend: None,
+            },
+            lang,
+            background: [244, 241, 233, 255],
+        };
+        let notice = match crate::map::export::export_png(path, &request) {
+            Ok(()) => crate::app::Notice {
+                text: format!(
+                    "{}: {}",
+                    lang.pick("已导出地图", "Map exported"),
+                    path.display()
+                ),
+                is_error: false,
+            },
+            Err(e) => crate::app::Notice {
+                text: format!("{}: {e}", lang.pick("导出失败", "Export failed")),
+                is_error: true,
+            },
+        };
+        self.state.notices.push(notice);
+    }
+
+    /// Zones and incidents as GeoJSON, or the selected zone's report as Markdown or CSV.
+    fn export_zones(&mut self, export: ZoneExport) {
+        let lang = self.state.lang();
+        let (title, filter, extension) = match export {
+            ZoneExport::ZonesGeoJson => (
+                lang.pick("导出疏散区和事件", "Export zones and incidents"),
+                "GeoJSON",
+                "geojson",
+            ),
+            ZoneExport::ReportMarkdown => (
+                lang.pick("导出疏散区报告", "Export the zone report"),
+                "Markdown",
+                "md",
+            ),
+            ZoneExport::ReportCsv => (
+                lang.pick("导出疏散区报告", "Export the zone report"),
+                "CSV",
+                "csv",
+            ),
+        };
+        let Some(path) = dialogs::save_file(title, filter, extension) else {
+            return;
+        };
+        let result = match export {
+            ZoneExport::ZonesGeoJson => {
+                let layer = self.state.scenario_layer();
+                crate::io::write::write_path(&path, &[&layer], &Default::default())
+                    .map(|_| ())
+                    .map_err(|e| e.to_string())
+            }
+            ZoneExport::ReportMarkdown | ZoneExport::ReportCsv => match &self.state.zone_report {
+                Some((_, report)) => {
+                    let text = if export == ZoneExport::ReportMarkdown {
+                        report.to_markdown(lang)
+                    } else {
+                        // Excel opens UTF-8 CSV correctly only with a byte-order mark.
+                        format!("\u{feff}{}", report.to_csv(lang))
+                    };
+                    std::fs::write(&path, text).map_err(|e| e.to_string())
+                }
+                None => Err(lang.pick("没有选中的疏散区", "No zone selected").to_owned()),
+            },
+        };
+        let notice = match result {
+            Ok(()) => crate::app::Notice {
+                text: format!("{}: {}", lang.pick("已导出", "Exported"), path.display()),
+                is_error: false,
+            },
+            Err(e) => crate::app::Notice {
+                text: format!("{}: {e}", lang.pick("导出失败", "Export failed")),
+                is_error: true,
+            },
+        };
+        self.state.notices.push(notice);
     }
 
     fn status_bar(&mut self, ui: &mut Ui) -> Vec<Command> {
