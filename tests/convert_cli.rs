@@ -288,7 +288,11 @@ fn the_binary_runs_convert_and_fails_with_a_nonzero_code() {
         ])
         .output()
         .unwrap();
-    assert_eq!(unknown.status.code(), Some(2), "an unknown output format is a usage error");
+    assert_eq!(
+        unknown.status.code(),
+        Some(2),
+        "an unknown output format is a usage error"
+    );
     assert!(String::from_utf8_lossy(&unknown.stderr).contains("unknown output format"));
     // KML and GeoPackage output read back with every shelter.
     for extension in ["kml", "gpkg"] {

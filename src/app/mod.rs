@@ -606,6 +606,11 @@ impl AppState {
             }
         }
         self.trim_notices();
+        if any && self.loads.is_empty() {
+            // Reports depend on the loaded layers: bring them up to date once all are in.
+            self.refresh_incident_report();
+            self.refresh_zone_report();
+        }
         if any
             && self.loads.is_empty()
             && self.view_request.is_none()

@@ -393,6 +393,16 @@ impl AppState {
         self.zone_report = None;
         self.project_path = Some(path.to_path_buf());
         self.autosave.mark_saved();
+        // Pick up where the work was: the latest open incident and the latest zone; their
+        // reports fill in once the layers have loaded.
+        self.selected_incident = self
+            .scenario
+            .incidents
+            .iter()
+            .rev()
+            .find(|i| !i.fields.closed)
+            .map(|i| i.id);
+        self.selected_zone = self.scenario.zones.last().map(|z| z.id);
     }
 
     /// Saves the project when the autosave policy says so (`now_s`: seconds on any

@@ -86,8 +86,23 @@ impl OneMapApp {
         }
         let demo = demo_dir();
         state.load_basemap_data(demo.as_deref());
-        state.restore_layers(demo.as_deref());
+        let is_project = |p: &PathBuf| {
+            p.extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case(crate::scenario::project::EXTENSION))
+        };
+        let (projects, files): (Vec<PathBuf>, Vec<PathBuf>) =
+            files.into_iter().partition(is_project);
+        match projects.first() {
+            // A project brings its own layers.
+            Some(project) => state.open_project(project),
+            None => state.restore_layers(demo.as_deref()),
+        }
         state.open_files(files);
+        let right_tab = if state.selected_incident.is_some() {
+            RightTab::Incident
+        } else {
+            RightTab::Analysis
+        };
         OneMapApp {
             state,
             map: MapView::default(),
@@ -101,7 +116,7 @@ impl OneMapApp {
             zone_panel: ZonePanel::default(),
             incident_kind: IncidentKind::Fire,
             started: std::time::Instant::now(),
-            right_tab: RightTab::Analysis,
+            right_tab,
         }
     }
 
