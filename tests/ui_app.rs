@@ -524,3 +524,26 @@ fn placing_an_incident_ranks_the_stations_by_eta() {
     let entry = report.stations.iter().find(|s| s.id == fastest).unwrap();
     assert!(entry.busy);
 }
+
+#[test]
+fn siting_proposes_new_stations_that_cover_more_people() {
+    let mut h = demo_app();
+    h.get_by_label("Find the best sites");
+    h.state_mut()
+        .state
+        .apply(onemap::app::Command::ComputeSiting {
+            k: 2,
+            spacing_m: 1500.0,
+            minutes: 5.0,
+        });
+    h.run_steps(3);
+    let siting = h.state().state.siting.clone().expect("sites proposed");
+    assert_eq!(siting.sites.len(), 2);
+    assert!(siting.after > siting.before, "{siting:?}");
+    let gains: f64 = siting.sites.iter().map(|s| s.2).sum();
+    assert!(
+        (siting.before + gains - siting.after).abs() < 1e-6,
+        "{siting:?}"
+    );
+    h.get_by_label_contains("New site 1");
+}

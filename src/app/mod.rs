@@ -254,6 +254,13 @@ pub enum Command {
     OpenProject(PathBuf),
     /// Shelter floor area per person where a shelter gives no capacity, m².
     SetM2PerPerson(f64),
+    /// Proposes `k` new station sites on a grid of `spacing_m` for a band of `minutes`.
+    ComputeSiting {
+        k: usize,
+        spacing_m: f64,
+        minutes: f64,
+    },
+    ClearSiting,
     /// Moves a point feature (a dragged station) to lon/lat.
     MovePoint {
         layer: LayerId,
@@ -291,6 +298,8 @@ pub struct AppState {
     /// The layer holding the last computed response areas, and its band summary.
     pub response_layer: Option<LayerId>,
     pub response_bands: Vec<(f64, f64)>,
+    /// The bands on the map are a straight-line estimate (no road layer loaded).
+    pub response_estimate: bool,
     pub responding: Vec<String>,
     /// The road graph built from the loaded roads, reused until they or the speeds change.
     pub road_network: Option<response::RoadNetwork>,
@@ -316,6 +325,8 @@ pub struct AppState {
     )>,
     /// Shelter floor area per person when a shelter gives no capacity, m² (plan: 2.5).
     pub m2_per_person: f64,
+    /// Proposed new station sites, shown on the map.
+    pub siting: Option<work::SitingSummary>,
     /// The evacuees' daily minimum needs (InaSAFE defaults, editable).
     pub needs: crate::analysis::needs::NeedsProfile,
     /// The project file being worked on (autosave writes here).
@@ -344,6 +355,7 @@ impl AppState {
             response: response::ResponseSettings::default(),
             response_layer: None,
             response_bands: Vec::new(),
+            response_estimate: false,
             responding: Vec::new(),
             road_network: None,
             coverage: None,
@@ -357,6 +369,7 @@ impl AppState {
             incident_report: None,
             zone_report: None,
             m2_per_person: 2.5,
+            siting: None,
             needs: Default::default(),
             project_path: None,
             autosave: crate::scenario::autosave::Autosave::new(Default::default()),
@@ -844,6 +857,16 @@ impl AppState {
                 self.save_project(&path);
             }
             Command::OpenProject(path) => self.open_project(&path),
+            Command::ComputeSiting {
+                k,
+                spacing_m,
+                minutes,
+            } => {
+                if k > 0 && spacing_m.is_finite() && spacing_m >= 50.0 && minutes > 0.0 {
+                    self.compute_siting(k, spacing_m, minutes);
+                }
+            }
+            Command::ClearSiting => self.siting = None,
             Command::SetM2PerPerson(m2) => {
                 if m2.is_finite() && m2 > 0.0 {
                     self.m2_per_person = m2;
@@ -1025,6 +1048,7 @@ impl AppState {
                     .map(|b| (b.minutes, b.area_km2))
                     .collect();
                 self.responding = result.responding;
+                self.response_estimate = result.estimate;
                 let style = response::bands_style(&self.response.options.bands_min);
                 let prepared = PreparedLayer {
                     index: LayerIndex::build(&result.layer.geometries),

@@ -53,6 +53,9 @@ pub struct ResponseResult {
     /// Stations that responded (busy ones and those too far from a road are not here).
     pub responding: Vec<String>,
     pub warnings: Vec<String>,
+    /// True when no road layer is loaded and the bands are straight-line circles: an
+    /// estimate that overstates reach across rivers, rail and expressways.
+    pub estimate: bool,
 }
 
 /// Why no area could be computed.
@@ -158,6 +161,9 @@ pub fn compute(
     settings: &ResponseSettings,
     cache: &mut Option<RoadNetwork>,
 ) -> Result<ResponseResult, ResponseError> {
+    if roads.is_empty() {
+        return straight_line_estimate(station_layers, settings);
+    }
     let (network, fresh) = RoadNetwork::get_or_build(cache, roads, &settings.speeds)?;
     let mut warnings = if fresh {
         network.warnings.clone()
@@ -172,12 +178,72 @@ pub fn compute(
         .map(|(s, _)| s.id.clone())
         .collect();
     let (bands, _) = response_areas(&network.graph, &snaps, &settings.options);
-    let layer = bands_layer(&bands, &available, settings.options.mode);
+    let mut layer = bands_layer(&bands, &available, settings.options.mode);
+    layer.name = "响应区 Response areas".to_owned();
     Ok(ResponseResult {
         layer,
         bands,
         responding,
         warnings,
+        estimate: false,
+    })
+}
+
+/// Without roads: circles at an assumed straight-line speed, labelled as an estimate in
+/// the layer's name, in every feature (`method`) and in a warning.
+fn straight_line_estimate(
+    station_layers: &[&Layer],
+    settings: &ResponseSettings,
+) -> Result<ResponseResult, ResponseError> {
+    use crate::analysis::straight_line::{
+        METHOD, StraightLineOptions, WARNING, straight_line_areas,
+    };
+    let stations: Vec<Station> = station_layers
+        .iter()
+        .flat_map(|l| stations_from_layer(l).into_iter().map(|(_, s)| s))
+        .filter(|s| !settings.busy.contains(&s.id))
+        .collect();
+    if stations.is_empty() {
+        return Err(ResponseError::NoStations);
+    }
+    let options = StraightLineOptions {
+        bands_min: settings.options.bands_min.clone(),
+        turnout_s: settings.options.turnout_s,
+        mode: settings.options.mode,
+        ..StraightLineOptions::default()
+    };
+    let bands: Vec<BandArea> = straight_line_areas(&stations, &options)
+        .into_iter()
+        .map(|e| BandArea {
+            minutes: e.minutes,
+            station: e.station,
+            area: e.area,
+            area_km2: e.area_km2,
+        })
+        .collect();
+    let mut layer = bands_layer(&bands, &stations, settings.options.mode);
+    layer.name = "响应区（直线估算）Response areas (straight-line estimate)".to_owned();
+    let rows = layer.len();
+    let mut labelled = crate::model::AttributeTable::new();
+    for row in 0..rows {
+        let mut values: Vec<(String, crate::model::Value)> = layer
+            .attributes
+            .field_names()
+            .map(|f| (f.to_owned(), layer.attributes.get(row, f).to_owned_value()))
+            .collect();
+        values.push((
+            "method".to_owned(),
+            crate::model::Value::Text(METHOD.to_owned()),
+        ));
+        labelled.push_row(values.iter().map(|(f, v)| (f.as_str(), v.as_ref())));
+    }
+    layer.attributes = labelled;
+    Ok(ResponseResult {
+        layer,
+        bands,
+        responding: stations.into_iter().map(|s| s.id).collect(),
+        warnings: vec![WARNING.to_owned()],
+        estimate: true,
     })
 }
 
@@ -367,10 +433,16 @@ mod tests {
         assert!(!fewer.responding.contains(&busy_id));
         assert!(fewer.bands[0].area_km2 < all.bands[0].area_km2);
 
-        assert_eq!(
-            compute(&[], &[&stations], &settings, &mut cache).unwrap_err(),
-            ResponseError::NoRoads
+        let estimate = compute(&[], &[&stations], &settings, &mut cache).unwrap();
+        assert!(
+            estimate.estimate,
+            "no roads: a labelled straight-line estimate"
         );
+        assert_eq!(
+            estimate.layer.attributes.get(0, "method"),
+            ValueRef::Text(crate::analysis::straight_line::METHOD)
+        );
+        assert!(estimate.warnings[0].contains("straight-line"));
         assert_eq!(
             compute(&[(1, &roads)], &[], &settings, &mut cache).unwrap_err(),
             ResponseError::NoStations

@@ -566,3 +566,122 @@ impl AppState {
         layer
     }
 }
+
+/// New station sites proposed by the siting run, for the coverage panel and the map.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SitingSummary {
+    pub minutes: f64,
+    /// Proposed sites in order of choice: lon, lat, people newly covered (marginal).
+    pub sites: Vec<(f64, f64, f64)>,
+    pub before: f64,
+    pub after: f64,
+    pub total: f64,
+    /// The choice is proven optimal; else `gap` bounds how far from optimal it can be.
+    pub optimal: bool,
+    pub gap: f64,
+    pub candidates: usize,
+}
+
+impl AppState {
+    /// Chooses `k` new station sites among road nodes on a grid of `spacing_m` over the
+    /// population layer, to cover the most people within `minutes` (maximal covering
+    /// location, existing available stations fixed).
+    pub fn compute_siting(&mut self, k: usize, spacing_m: f64, minutes: f64) {
+        use crate::analysis::coverage::demand_points;
+        use crate::analysis::siting::{SitingOptions, grid_candidates, site};
+        let lang = self.lang();
+        let fail = |state: &mut AppState, text: &str| {
+            state.notices.push(Notice {
+                text: format!("{}: {text}", lang.pick("无法选址", "No siting")),
+                is_error: true,
+            });
+        };
+        let Some(population) = self
+            .layers
+            .iter()
+            .find(|l| l.layer.kind == LayerKind::Population)
+            .map(|l| l.layer.clone())
+        else {
+            fail(
+                self,
+                lang.pick("未加载人口图层", "no population layer is loaded"),
+            );
+            return;
+        };
+        let Some(extent) = population.bbox() else {
+            fail(
+                self,
+                lang.pick("人口图层为空", "the population layer is empty"),
+            );
+            return;
+        };
+        let stations: Vec<Station> = self
+            .all_stations()
+            .into_iter()
+            .filter(|s| !self.response.busy.contains(&s.id))
+            .collect();
+        let roads: Vec<(LayerId, &Layer)> = self
+            .layers
+            .iter()
+            .filter(|l| l.layer.kind == LayerKind::Road)
+            .map(|l| (l.id, &l.layer))
+            .collect();
+        let network = match super::response::RoadNetwork::get_or_build(
+            &mut self.road_network,
+            &roads,
+            &self.response.speeds,
+        ) {
+            Ok((n, _)) => n,
+            Err(e) => {
+                let text = e.to_string();
+                fail(self, &text);
+                return;
+            }
+        };
+        let graph = &network.graph;
+        let Some(candidates) = grid_candidates(graph, extent, spacing_m, 20_000) else {
+            fail(self, lang.pick("网格过密", "the grid is too fine"));
+            return;
+        };
+        let (existing, _) =
+            network
+                .snap_index
+                .snap_stations(graph, &stations, self.response.max_snap_m);
+        let (demand, _) = demand_points(&population, "population");
+        let options = SitingOptions {
+            k,
+            minutes,
+            turnout_s: self.response.options.turnout_s,
+            access_m: self.response.options.access_m,
+            max_snap_m: self.response.max_snap_m,
+            ..SitingOptions::default()
+        };
+        let result = site(
+            graph,
+            &network.snap_index,
+            &existing,
+            &candidates,
+            &[],
+            &demand,
+            &options,
+        );
+        let sites = result
+            .sites
+            .iter()
+            .filter_map(|s| {
+                let c = candidates.get(s.candidate)?;
+                Some((c.position.x, c.position.y, s.gain))
+            })
+            .collect();
+        self.siting = Some(SitingSummary {
+            minutes,
+            sites,
+            before: result.before.covered,
+            after: result.after.covered,
+            total: result.before.total,
+            optimal: result.optimal,
+            gap: result.gap,
+            candidates: candidates.len(),
+        });
+    }
+}

@@ -61,6 +61,27 @@ pub fn draw(painter: &egui::Painter, state: &AppState, view: &ViewTransform) {
             );
         }
     }
+    if let Some(siting) = &state.siting {
+        let blue = Color32::from_rgb(20, 90, 220);
+        for (i, (lon, lat, gain)) in siting.sites.iter().enumerate() {
+            let pos = view.lonlat_to_screen(*lon, *lat);
+            painter.circle(pos, 10.0, blue, Stroke::new(2.0, Color32::WHITE));
+            painter.text(
+                pos,
+                egui::Align2::CENTER_CENTER,
+                "+",
+                egui::FontId::proportional(15.0),
+                Color32::WHITE,
+            );
+            painter.text(
+                pos + vec2(13.0, 0.0),
+                egui::Align2::LEFT_CENTER,
+                format!("{} +{gain:.0}", i + 1),
+                egui::FontId::proportional(13.0),
+                blue,
+            );
+        }
+    }
     for incident in &state.scenario.incidents {
         let pos = view.lonlat_to_screen(incident.position.lon, incident.position.lat);
         let selected = state.selected_incident == Some(incident.id);

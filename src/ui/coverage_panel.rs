@@ -10,11 +10,18 @@ use crate::i18n::Lang;
 /// The band being typed, minutes (UI-only until computed).
 pub struct CoveragePanel {
     pub minutes: f64,
+    /// New stations to propose, and the candidate grid spacing in metres.
+    pub new_sites: usize,
+    pub spacing_m: f64,
 }
 
 impl Default for CoveragePanel {
     fn default() -> Self {
-        CoveragePanel { minutes: 5.0 }
+        CoveragePanel {
+            minutes: 5.0,
+            new_sites: 2,
+            spacing_m: 500.0,
+        }
     }
 }
 
@@ -51,8 +58,89 @@ impl CoveragePanel {
                 if let Some(summary) = &state.coverage {
                     show_summary(ui, state, summary, lang, &mut commands);
                 }
+                ui.separator();
+                self.siting(ui, state, lang, &mut commands);
             });
         commands
+    }
+}
+
+impl CoveragePanel {
+    /// New station siting: k sites on a road-node grid, shown as markers with their gains.
+    fn siting(&mut self, ui: &mut Ui, state: &AppState, lang: Lang, commands: &mut Vec<Command>) {
+        ui.label(RichText::new(lang.pick("新建消防站选址", "New station sites")).strong());
+        ui.horizontal(|ui| {
+            let label = ui.label(lang.pick("数量", "Sites"));
+            ui.add(egui::DragValue::new(&mut self.new_sites).range(1..=10))
+                .labelled_by(label.id);
+            let label = ui.label(lang.pick("候选间距（米）", "Grid (m)"));
+            ui.add(
+                egui::DragValue::new(&mut self.spacing_m)
+                    .range(200.0..=5000.0)
+                    .speed(50.0),
+            )
+            .labelled_by(label.id);
+        });
+        ui.horizontal(|ui| {
+            if ui
+                .button(lang.pick("寻找最佳站址", "Find the best sites"))
+                .clicked()
+            {
+                commands.push(Command::ComputeSiting {
+                    k: self.new_sites,
+                    spacing_m: self.spacing_m,
+                    minutes: self.minutes,
+                });
+            }
+            if state.siting.is_some() && ui.button(lang.pick("清除站址", "Clear sites")).clicked()
+            {
+                commands.push(Command::ClearSiting);
+            }
+        });
+        let Some(siting) = &state.siting else {
+            return;
+        };
+        let share = |v: f64| {
+            if siting.total > 0.0 {
+                format!("{:.1}%", v / siting.total * 100.0)
+            } else {
+                "—".to_owned()
+            }
+        };
+        ui.label(format!(
+            "{} {}: {:.0} ({}) → {:.0} ({})",
+            siting.minutes,
+            lang.pick("分钟覆盖人口", "min covered people"),
+            siting.before,
+            share(siting.before),
+            siting.after,
+            share(siting.after)
+        ));
+        for (i, (lon, lat, gain)) in siting.sites.iter().enumerate() {
+            ui.label(format!(
+                "{} {}: +{gain:.0} {} ({lon:.5}, {lat:.5})",
+                lang.pick("新站", "New site"),
+                i + 1,
+                lang.pick("人", "people")
+            ));
+        }
+        ui.label(
+            RichText::new(if siting.optimal {
+                format!(
+                    "{} ({} {})",
+                    lang.pick("已证明为最优", "proven optimal"),
+                    siting.candidates,
+                    lang.pick("个候选点", "candidates")
+                )
+            } else {
+                format!(
+                    "{} {:.1}%",
+                    lang.pick("未能证明最优，最大差距", "not proven optimal; gap at most"),
+                    siting.gap * 100.0
+                )
+            })
+            .small(),
+        );
     }
 }
 

@@ -114,13 +114,29 @@ impl ResponsePanel {
                                 ui.end_row();
                             }
                         });
+                    if state.response_estimate {
+                        ui.label(
+                            egui::RichText::new(lang.pick(
+                                "未加载道路：以下为直线估算（30 km/h、绕行系数1.4），会高估跨河流、铁路、快速路的覆盖",
+                                "No roads loaded: a straight-line estimate (30 km/h, detour 1.4) that overstates reach across rivers, rail and expressways",
+                            ))
+                            .color(egui::Color32::from_rgb(200, 110, 0)),
+                        );
+                    }
                     ui.label(format!(
                         "{} {}",
                         state.responding.len(),
-                        lang.pick(
-                            "个消防站参与计算（道路网络行车时间，含出动准备）",
-                            "stations responding (road-network drive time, turnout included)"
-                        )
+                        if state.response_estimate {
+                            lang.pick(
+                                "个消防站参与计算（直线估算，含出动准备）",
+                                "stations responding (straight-line estimate, turnout included)",
+                            )
+                        } else {
+                            lang.pick(
+                                "个消防站参与计算（道路网络行车时间，含出动准备）",
+                                "stations responding (road-network drive time, turnout included)",
+                            )
+                        }
                     ));
                 }
             });
