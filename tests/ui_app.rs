@@ -377,6 +377,16 @@ fn dragging_a_station_moves_it_and_its_areas_follow() {
         (five_after - five_before).abs() > 0.01,
         "the 5-minute area changed: {five_before} -> {five_after}"
     );
+    // The live (one-station) recompute agrees with a full one.
+    h.state_mut()
+        .state
+        .apply(onemap::app::Command::ComputeResponseAreas);
+    h.run_steps(2);
+    let five_full = five_minute_km2(&h);
+    assert!(
+        (five_full - five_after).abs() < 1e-9,
+        "live {five_after} vs full {five_full}"
+    );
 }
 
 #[test]

@@ -325,6 +325,8 @@ pub struct AppState {
     )>,
     /// Shelter floor area per person when a shelter gives no capacity, m² (plan: 2.5).
     pub m2_per_person: f64,
+    /// Per-station grids while stations are dragged, so a move recomputes one station.
+    live_areas: Option<response::LiveAreas>,
     /// Proposed new station sites, shown on the map.
     pub siting: Option<work::SitingSummary>,
     /// The evacuees' daily minimum needs (InaSAFE defaults, editable).
@@ -370,6 +372,7 @@ impl AppState {
             zone_report: None,
             m2_per_person: 2.5,
             siting: None,
+            live_areas: None,
             needs: Default::default(),
             project_path: None,
             autosave: crate::scenario::autosave::Autosave::new(Default::default()),
@@ -584,6 +587,9 @@ impl AppState {
             None => true,
         });
         let any = !finished.is_empty();
+        if any {
+            self.live_areas = None;
+        }
         for (for_basemap, review, result) in finished {
             if let Some((path, options)) = review {
                 if let Ok((layers, _)) = &result
@@ -723,6 +729,7 @@ impl AppState {
                 }
             }
             Command::RemoveLayer(id) => {
+                self.live_areas = None;
                 self.layers.retain(|l| l.id != id);
                 self.identified.retain(|f| f.layer != id);
                 self.search_results.retain(|f| f.layer != id);
@@ -901,9 +908,58 @@ impl AppState {
         *p = Point::new(lon, lat);
         map_layer.index = LayerIndex::build(&map_layer.layer.geometries);
         map_layer.render = RenderCache::build(&map_layer.layer);
-        if map_layer.layer.kind == LayerKind::FireStation {
-            self.refresh_response_areas();
+        if map_layer.layer.kind != LayerKind::FireStation {
+            return;
         }
+        let id = crate::analysis::reach::station_id(&map_layer.layer, feature);
+        if self.response_layer.is_some() && self.move_live_station(&id, lon, lat) {
+            return;
+        }
+        self.refresh_response_areas();
+    }
+
+    /// Follows a dragged station with the per-station grids (one reach, one grid merge);
+    /// false when they cannot answer and a full compute is needed.
+    fn move_live_station(&mut self, id: &str, lon: f64, lat: f64) -> bool {
+        let roads: Vec<(LayerId, &Layer)> = self
+            .layers
+            .iter()
+            .filter(|l| l.layer.kind == LayerKind::Road)
+            .map(|l| (l.id, &l.layer))
+            .collect();
+        let Ok((network, _)) = response::RoadNetwork::get_or_build(
+            &mut self.road_network,
+            &roads,
+            &self.response.speeds,
+        ) else {
+            return false;
+        };
+        if self.live_areas.is_none() {
+            let stations: Vec<&Layer> = self
+                .layers
+                .iter()
+                .filter(|l| l.layer.kind == LayerKind::FireStation)
+                .map(|l| &l.layer)
+                .collect();
+            self.live_areas = response::LiveAreas::start(network, &stations, &self.response);
+        }
+        let Some(live) = self.live_areas.as_mut() else {
+            return false;
+        };
+        let Some(result) =
+            live.move_station(network, id, geo::Coord { x: lon, y: lat }, &self.response)
+        else {
+            self.live_areas = None;
+            return false;
+        };
+        self.show_response_result(result);
+        if let Some(minutes) = self.coverage.as_ref().map(|c| c.minutes) {
+            self.compute_coverage(minutes);
+        }
+        if self.incident_report.is_some() {
+            self.refresh_incident_report();
+        }
+        true
     }
 
     fn compute_coverage(&mut self, minutes: f64) {
@@ -1036,54 +1092,60 @@ impl AppState {
                 });
             }
             Ok(result) => {
-                for w in &result.warnings {
-                    self.notices.push(Notice {
-                        text: w.clone(),
-                        is_error: false,
-                    });
+                self.live_areas = None;
+                self.show_response_result(result);
+            }
+        }
+    }
+
+    /// Puts computed bands on the map (replacing the previous ones) and in the panel.
+    fn show_response_result(&mut self, result: response::ResponseResult) {
+        for w in &result.warnings {
+            self.notices.push(Notice {
+                text: w.clone(),
+                is_error: false,
+            });
+        }
+        self.response_bands = result
+            .bands
+            .iter()
+            .map(|b| (b.minutes, b.area_km2))
+            .collect();
+        self.responding = result.responding;
+        self.response_estimate = result.estimate;
+        let style = response::bands_style(&self.response.options.bands_min);
+        let prepared = PreparedLayer {
+            index: LayerIndex::build(&result.layer.geometries),
+            render: RenderCache::build(&result.layer),
+            layer: result.layer,
+            warnings: Vec::new(),
+            style: Some(style),
+            visible: true,
+            saved_index: None,
+            for_basemap: false,
+        };
+        match self.response_layer.and_then(|id| self.position(id)) {
+            Some(i) => {
+                let id = self.layers[i].id;
+                let mut layer = MapLayer::from_prepared(id, prepared);
+                layer.visible = self.layers[i].visible;
+                self.layers[i] = layer;
+                self.identified.retain(|f| f.layer != id);
+            }
+            None => {
+                let id = self.add_layer(prepared);
+                // Over the roads and areas, under the point symbols: the bands are
+                // the answer the user asked for.
+                if let Some(from) = self.position(id) {
+                    let layer = self.layers.remove(from);
+                    let to = self
+                        .layers
+                        .iter()
+                        .position(|l| draw_rank(l.layer.kind, &l.render) >= 7)
+                        .unwrap_or(self.layers.len());
+                    self.layers.insert(to, layer);
                 }
-                self.response_bands = result
-                    .bands
-                    .iter()
-                    .map(|b| (b.minutes, b.area_km2))
-                    .collect();
-                self.responding = result.responding;
-                self.response_estimate = result.estimate;
-                let style = response::bands_style(&self.response.options.bands_min);
-                let prepared = PreparedLayer {
-                    index: LayerIndex::build(&result.layer.geometries),
-                    render: RenderCache::build(&result.layer),
-                    layer: result.layer,
-                    warnings: Vec::new(),
-                    style: Some(style),
-                    visible: true,
-                    saved_index: None,
-                    for_basemap: false,
-                };
-                match self.response_layer.and_then(|id| self.position(id)) {
-                    Some(i) => {
-                        let id = self.layers[i].id;
-                        let mut layer = MapLayer::from_prepared(id, prepared);
-                        layer.visible = self.layers[i].visible;
-                        self.layers[i] = layer;
-                        self.identified.retain(|f| f.layer != id);
-                    }
-                    None => {
-                        let id = self.add_layer(prepared);
-                        // Over the roads and areas, under the point symbols: the bands are
-                        // the answer the user asked for.
-                        if let Some(from) = self.position(id) {
-                            let layer = self.layers.remove(from);
-                            let to = self
-                                .layers
-                                .iter()
-                                .position(|l| draw_rank(l.layer.kind, &l.render) >= 7)
-                                .unwrap_or(self.layers.len());
-                            self.layers.insert(to, layer);
-                        }
-                        self.response_layer = Some(id);
-                    }
-                }
+                self.response_layer = Some(id);
             }
         }
     }

@@ -9,6 +9,7 @@ use crate::analysis::coverage::{
     CoverageOptions, LayerCoverage, Share, area_share, covered_area, demand_share, layer_coverage,
 };
 use crate::analysis::isochrone::{AreaMode, AreaOptions, BandArea, response_areas};
+use crate::analysis::live::StationAreas;
 use crate::analysis::reach::{Snap, SnapIndex, Station, stations_from_layer};
 use crate::analysis::road_graph::{RoadGraph, SpeedTable};
 use crate::map::symbology::{Category, LayerStyle};
@@ -187,6 +188,70 @@ pub fn compute(
         warnings,
         estimate: false,
     })
+}
+
+/// Response areas kept per station while stations are dragged: moving one recomputes only
+/// its own reach and grid (see `analysis::live`).
+pub struct LiveAreas {
+    /// The settings the areas were made with; other settings need a full compute.
+    settings: ResponseSettings,
+    stations: Vec<Station>,
+    areas: StationAreas,
+}
+
+impl LiveAreas {
+    /// Per-station grids for the available stations of the station layers.
+    pub fn start(
+        network: &RoadNetwork,
+        station_layers: &[&Layer],
+        settings: &ResponseSettings,
+    ) -> Option<LiveAreas> {
+        let mut warnings = Vec::new();
+        let (stations, snaps) =
+            available_snaps(network, station_layers, settings, &mut warnings).ok()?;
+        Some(LiveAreas {
+            settings: settings.clone(),
+            areas: StationAreas::new(&network.graph, &snaps, &settings.options),
+            stations,
+        })
+    }
+
+    /// The areas after moving the station `id` to `position`; `None` when these areas
+    /// cannot answer (other settings, unknown station): the caller computes in full.
+    pub fn move_station(
+        &mut self,
+        network: &RoadNetwork,
+        id: &str,
+        position: geo::Coord<f64>,
+        settings: &ResponseSettings,
+    ) -> Option<ResponseResult> {
+        if *settings != self.settings {
+            return None;
+        }
+        let index = self.stations.iter().position(|s| s.id == id)?;
+        self.stations[index].position = position;
+        let snap = network
+            .snap_index
+            .snap(&network.graph, position, settings.max_snap_m);
+        self.areas.set_station(&network.graph, index, snap);
+        let bands = self.areas.areas(&network.graph);
+        let mut layer = bands_layer(&bands, &self.stations, settings.options.mode);
+        layer.name = "响应区 Response areas".to_owned();
+        let responding = self
+            .stations
+            .iter()
+            .zip(self.areas.snaps())
+            .filter(|(_, snap)| snap.is_some())
+            .map(|(s, _)| s.id.clone())
+            .collect();
+        Some(ResponseResult {
+            layer,
+            bands,
+            responding,
+            warnings: Vec::new(),
+            estimate: false,
+        })
+    }
 }
 
 /// Without roads: circles at an assumed straight-line speed, labelled as an estimate in
