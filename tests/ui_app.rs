@@ -557,3 +557,62 @@ fn siting_proposes_new_stations_that_cover_more_people() {
     );
     h.get_by_label_contains("New site 1");
 }
+
+#[test]
+fn a_zone_buffers_the_selected_feature_and_the_project_reopens_it() {
+    let mut h = demo_app();
+    let (layer, feature) = {
+        let state = &h.state().state;
+        let l = state
+            .layers
+            .iter()
+            .find(|l| l.layer.kind == onemap::model::LayerKind::HazchemEnterprise)
+            .unwrap();
+        (l.id, 0)
+    };
+    h.state_mut()
+        .state
+        .apply(onemap::app::Command::FlyTo(onemap::app::FeatureRef {
+            layer,
+            feature,
+        }));
+    h.run_steps(2);
+    h.get_by_label("Zones").click();
+    h.run_steps(2);
+    h.get_by_label("Zone around the selected feature").click();
+    h.run_steps(3);
+    let state = &h.state().state;
+    assert_eq!(state.scenario.zones.len(), 1);
+    let zone = &state.scenario.zones[0];
+    assert!(matches!(
+        zone.shape,
+        onemap::scenario::document::ZoneShape::Buffer { .. }
+    ));
+    // 200 m around a point: about 0.126 km².
+    let area = onemap::analysis::measure::multipolygon_area_m2(&zone.to_multi_polygon());
+    assert!(
+        (area / (std::f64::consts::PI * 200.0 * 200.0) - 1.0).abs() < 0.02,
+        "{area}"
+    );
+
+    // Save, then open the project in a fresh window: the zone and settings come back.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("work.onemap");
+    h.state_mut()
+        .state
+        .apply(onemap::app::Command::SetM2PerPerson(3.0));
+    h.state_mut()
+        .state
+        .apply(onemap::app::Command::SaveProject(path.clone()));
+    assert!(path.exists());
+    let saved = h.state().state.scenario.clone();
+    let mut reopened = app_with(vec![path.clone()], Lang::En);
+    reopened.state.wait_for_loads();
+    assert_eq!(reopened.state.scenario, saved);
+    assert_eq!(reopened.state.m2_per_person, 3.0);
+    assert_eq!(reopened.state.selected_zone, Some(saved.zones[0].id));
+    assert!(
+        reopened.state.layers.len() >= 20,
+        "the project's layers load"
+    );
+}

@@ -384,6 +384,33 @@ pub fn corridor(line: &MultiLineString<f64>, half_width_m: f64) -> Result<Hazard
     })
 }
 
+/// Everything within `distance_m` of any geometry (a point, line or polygon; round joins),
+/// buffered in a local projection centred on it: the "buffer around a selected feature"
+/// evacuation zone. Non-finite coordinates are an error.
+pub fn buffer_geometry(
+    geometry: &geo::Geometry<f64>,
+    distance_m: f64,
+) -> Result<MultiPolygon<f64>, ZoneError> {
+    use geo::{BoundingRect, MapCoords};
+    check_distance("distance", distance_m)?;
+    let Some(bbox) = geometry.bounding_rect() else {
+        return Err(ZoneError::EmptyLine);
+    };
+    let centre = bbox.center();
+    check_centre(centre)?;
+    let projection = LocalProjection::new(centre.x, centre.y);
+    let projected = geometry.map_coords(|c| {
+        let [x, y] = projection.forward(c);
+        Coord { x, y }
+    });
+    let step = 2.0 * std::f64::consts::PI / circle_vertex_count(distance_m) as f64;
+    let style = BufferStyle::new(distance_m)
+        .line_cap(LineCap::Round(step))
+        .line_join(LineJoin::Round(step));
+    let buffered = projected.buffer_with_style(style);
+    Ok(buffered.map_coords(|c| projection.inverse([c.x, c.y])))
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -396,6 +423,35 @@ mod tests {
         x: 117.87,
         y: 36.80,
     };
+
+    #[test]
+    fn a_buffer_around_a_polygon_holds_points_within_the_distance_only() {
+        let square = geo::Geometry::Polygon(Polygon::new(
+            LineString::from(vec![
+                (117.87, 36.80),
+                (117.88, 36.80),
+                (117.88, 36.81),
+                (117.87, 36.81),
+                (117.87, 36.80),
+            ]),
+            vec![],
+        ));
+        let zone = buffer_geometry(&square, 200.0).unwrap();
+        // East edge of the square, 190 m and 210 m further east.
+        let east = |m: f64| {
+            Point::new(
+                117.88 + m / (111_320.0 * 36.805f64.to_radians().cos()),
+                36.805,
+            )
+        };
+        assert!(zone.contains(&east(190.0)));
+        assert!(!zone.contains(&east(210.0)));
+        assert!(zone.contains(&Point::new(117.875, 36.805)));
+        let point = buffer_geometry(&geo::Geometry::Point(Point::from(CENTRE)), 100.0).unwrap();
+        assert!(point.contains(&at(45.0, 99.0)));
+        assert!(!point.contains(&at(45.0, 101.0)));
+        assert!(buffer_geometry(&square, f64::NAN).is_err());
+    }
 
     fn at(bearing: f64, metres: f64) -> Point<f64> {
         Geodesic.destination(Point(CENTRE), bearing, metres)

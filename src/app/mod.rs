@@ -254,6 +254,10 @@ pub enum Command {
     OpenProject(PathBuf),
     /// Shelter floor area per person where a shelter gives no capacity, m².
     SetM2PerPerson(f64),
+    /// Sets the quantity of item `i` of the minimum-needs profile.
+    SetNeedQuantity(usize, f64),
+    /// Shows a message in the status area.
+    Notify(String),
     /// Proposes `k` new station sites on a grid of `spacing_m` for a band of `minutes`.
     ComputeSiting {
         k: usize,
@@ -874,6 +878,19 @@ impl AppState {
                 }
             }
             Command::ClearSiting => self.siting = None,
+            Command::SetNeedQuantity(i, quantity) => {
+                if quantity.is_finite()
+                    && quantity >= 0.0
+                    && let Some(item) = self.needs.items.get_mut(i)
+                {
+                    item.quantity = quantity;
+                    self.refresh_zone_report();
+                }
+            }
+            Command::Notify(text) => self.notices.push(Notice {
+                text,
+                is_error: true,
+            }),
             Command::SetM2PerPerson(m2) => {
                 if m2.is_finite() && m2 > 0.0 {
                     self.m2_per_person = m2;

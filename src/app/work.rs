@@ -274,7 +274,7 @@ impl AppState {
                 busy_stations: self.response.busy.iter().cloned().collect(),
                 speed_table: serde_json::from_str(&self.response.speeds.to_json()).ok(),
                 m2_per_person: self.m2_per_person,
-                needs_profile: None,
+                needs_profile: serde_json::to_value(&self.needs).ok(),
                 other: serde_json::Map::new(),
             },
         }
@@ -385,6 +385,9 @@ impl AppState {
             self.response.speeds = speeds;
         }
         self.m2_per_person = a.m2_per_person;
+        if let Some(needs) = a.needs_profile.and_then(|v| serde_json::from_value(v).ok()) {
+            self.needs = needs;
+        }
         self.scenario = p.scenario;
         self.history = crate::scenario::edit::History::new();
         self.selected_incident = None;

@@ -232,6 +232,41 @@ pub fn edit_handles(
                 .iter()
                 .map(|p| view.lonlat_to_screen(p.lon, p.lat))
                 .collect();
+            // A centre handle moves the whole zone.
+            if !ring.is_empty() {
+                let n = ring.len() as f64;
+                let (lon, lat) = ring
+                    .iter()
+                    .fold((0.0, 0.0), |(x, y), p| (x + p.lon / n, y + p.lat / n));
+                let c = view.lonlat_to_screen(lon, lat);
+                painter.rect_filled(
+                    Rect::from_center_size(c, vec2(HANDLE_PX, HANDLE_PX)),
+                    2.0,
+                    Color32::from_rgb(20, 20, 20),
+                );
+                let response = ui
+                    .interact(
+                        Rect::from_center_size(c, vec2(HANDLE_PX * 1.6, HANDLE_PX * 1.6)),
+                        ui.make_persistent_id(("zone-move", zone.id.0)),
+                        egui::Sense::drag(),
+                    )
+                    .on_hover_text(
+                        state
+                            .lang()
+                            .pick("拖动移动整个疏散区", "Drag to move the whole zone"),
+                    );
+                let zone_id = zone.id;
+                drag_to(ui, &response, view, &mut commands, |to, merging| {
+                    Command::Edit(
+                        Edit::MoveZone {
+                            zone: zone_id,
+                            dlon: to.lon - lon,
+                            dlat: to.lat - lat,
+                        },
+                        merging,
+                    )
+                });
+            }
             // Midpoint handles insert a vertex where they are clicked or dragged.
             for (i, a) in screen.iter().enumerate() {
                 let b = screen[(i + 1) % screen.len()];

@@ -7,13 +7,22 @@ use egui::{Color32, RichText, Ui};
 
 use crate::app::{AppState, Command};
 use crate::i18n::Lang;
-use crate::scenario::document::{Zone, ZoneStatus};
+use crate::scenario::document::{LonLat, Zone, ZoneStatus};
 use crate::scenario::edit::Edit;
 
-/// The zone name being typed (UI-only until the field loses focus).
-#[derive(Default)]
+/// The zone name being typed (UI-only until the field loses focus) and the buffer distance.
 pub struct ZonePanel {
     editing_name: Option<(u64, String)>,
+    buffer_m: f64,
+}
+
+impl Default for ZonePanel {
+    fn default() -> Self {
+        ZonePanel {
+            editing_name: None,
+            buffer_m: 200.0,
+        }
+    }
 }
 
 /// What the zone panel asks the window to do that needs a file dialog.
@@ -33,6 +42,9 @@ impl ZonePanel {
         let lang = state.lang();
         let mut commands = Vec::new();
         let mut export = None;
+        self.buffer_tool(ui, state, lang, &mut commands);
+        settings(ui, state, lang, &mut commands);
+        ui.separator();
         if state.scenario.zones.is_empty() {
             ui.label(lang.pick(
                 "尚无疏散区。用工具栏的“画疏散区”在地图上绘制，或从事件生成。",
@@ -96,6 +108,71 @@ impl ZonePanel {
             });
         }
         (commands, export)
+    }
+
+    /// A zone around the feature selected on the map (identify or search): everything
+    /// within a distance of it.
+    fn buffer_tool(
+        &mut self,
+        ui: &mut Ui,
+        state: &AppState,
+        lang: Lang,
+        commands: &mut Vec<Command>,
+    ) {
+        let selected = state.highlighted.as_ref().and_then(|f| {
+            let l = state.layer(f.layer)?;
+            Some((l, f.feature))
+        });
+        ui.horizontal(|ui| {
+            let label = ui.label(lang.pick("缓冲距离（米）", "Buffer (m)"));
+            ui.add(
+                egui::DragValue::new(&mut self.buffer_m)
+                    .range(5.0..=20_000.0)
+                    .speed(10.0),
+            )
+            .labelled_by(label.id);
+            let button = ui.add_enabled(
+                selected.is_some(),
+                egui::Button::new(
+                    lang.pick("围绕所选要素生成疏散区", "Zone around the selected feature"),
+                ),
+            );
+            let button = button.on_disabled_hover_text(lang.pick(
+                "先在地图上单击或搜索选中一个要素",
+                "Select a feature first (click it on the map, or search)",
+            ));
+            if button.clicked()
+                && let Some((l, row)) = selected
+                && let Some(g) = l.layer.geometries.get(row)
+            {
+                match crate::analysis::hazard_zones::buffer_geometry(g, self.buffer_m) {
+                    Ok(area) => {
+                        let largest = area.0.iter().max_by(|a, b| {
+                            use geo::Area;
+                            a.unsigned_area().total_cmp(&b.unsigned_area())
+                        });
+                        if let Some(polygon) = largest {
+                            let ring: Vec<LonLat> = polygon
+                                .exterior()
+                                .coords()
+                                .map(|c| LonLat::new(c.x, c.y))
+                                .collect();
+                            let source = format!(
+                                "{} · {} · {:.0} m",
+                                l.title(),
+                                l.layer.feature_label(row),
+                                self.buffer_m
+                            );
+                            commands.push(Command::AddZone(
+                                crate::scenario::document::ZoneShape::buffer(source, ring),
+                                format!("{} {:.0} m", l.layer.feature_label(row), self.buffer_m),
+                            ));
+                        }
+                    }
+                    Err(e) => commands.push(Command::Notify(e.to_string())),
+                }
+            }
+        });
     }
 
     fn details(&mut self, ui: &mut Ui, zone: &Zone, lang: Lang, commands: &mut Vec<Command>) {
@@ -170,6 +247,50 @@ impl ZonePanel {
             );
         });
     }
+}
+
+/// Shelter area per person and the daily minimum needs per evacuee, editable.
+fn settings(ui: &mut Ui, state: &AppState, lang: Lang, commands: &mut Vec<Command>) {
+    egui::CollapsingHeader::new(lang.pick("安置参数", "Sheltering settings"))
+        .id_salt("zone-settings")
+        .show(ui, |ui| {
+            ui.horizontal(|ui| {
+                let label = ui.label(lang.pick(
+                    "无容量时每人面积（平方米）",
+                    "Area per person without a capacity (m²)",
+                ));
+                let mut m2 = state.m2_per_person;
+                if ui
+                    .add(egui::DragValue::new(&mut m2).range(0.5..=50.0).speed(0.1))
+                    .labelled_by(label.id)
+                    .changed()
+                {
+                    commands.push(Command::SetM2PerPerson(m2));
+                }
+            });
+            ui.label(lang.pick("每人每日最低需求", "Minimum needs per person"));
+            egui::Grid::new("needs-profile")
+                .striped(true)
+                .show(ui, |ui| {
+                    for (i, item) in state.needs.items.iter().enumerate() {
+                        let label = ui.label(item.name(lang));
+                        let mut quantity = item.quantity;
+                        if ui
+                            .add(
+                                egui::DragValue::new(&mut quantity)
+                                    .range(0.0..=1000.0)
+                                    .speed(0.1),
+                            )
+                            .labelled_by(label.id)
+                            .changed()
+                        {
+                            commands.push(Command::SetNeedQuantity(i, quantity));
+                        }
+                        ui.label(&item.unit);
+                        ui.end_row();
+                    }
+                });
+        });
 }
 
 fn show_report(
