@@ -299,11 +299,20 @@ fn coverage_report_counts_population_and_flags_uncovered_features() {
         .expect("schools are checked");
     assert_eq!(
         h.state().state.flagged_features(*layer),
-        schools.uncovered_rows.as_slice()
+        schools.uncovered_rows
     );
     assert_eq!(
         schools.covered + schools.uncovered_rows.len(),
         schools.total
+    );
+    // Shelters failing a siting check are marked too, with their reasons.
+    let (shelter_layer, flags) = h.state().state.shelter_flags.clone().expect("checked");
+    assert!(!flags.is_empty(), "the demo has shelters near hazards");
+    let marked = h.state().state.flagged_features(shelter_layer);
+    assert!(
+        flags
+            .iter()
+            .all(|f| marked.contains(&f.row) && !f.reasons.is_empty())
     );
     // Marking a station busy updates the report at once.
     let station = h.state().state.station_ids()[0].clone();
@@ -614,5 +623,36 @@ fn a_zone_buffers_the_selected_feature_and_the_project_reopens_it() {
     assert!(
         reopened.state.layers.len() >= 20,
         "the project's layers load"
+    );
+}
+
+#[test]
+fn the_map_exports_as_a_png_sheet_with_the_zones() {
+    let mut h = demo_app();
+    h.state_mut()
+        .state
+        .apply(onemap::app::Command::AddCircleZone {
+            lon: 117.87,
+            lat: 36.80,
+            radius_m: 800.0,
+        });
+    h.state_mut()
+        .state
+        .apply(onemap::app::Command::SetApprovalNumber(
+            "GS(2024)0650".into(),
+        ));
+    h.run_steps(2);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("map.png");
+    h.state_mut().export_map_png(&path);
+    let image = image::open(&path).expect("a PNG").to_rgba8();
+    assert_eq!(image.dimensions(), (1600, 1100));
+    assert!(
+        h.state()
+            .state
+            .notices
+            .iter()
+            .any(|n| !n.is_error && n.text.contains("map.png")),
+        "the export is reported"
     );
 }

@@ -258,6 +258,8 @@ pub enum Command {
     SetNeedQuantity(usize, f64),
     /// Shows a message in the status area.
     Notify(String),
+    /// The basemap's map approval number (审图号) printed on exported maps.
+    SetApprovalNumber(String),
     /// Proposes `k` new station sites on a grid of `spacing_m` for a band of `minutes`.
     ComputeSiting {
         k: usize,
@@ -331,6 +333,8 @@ pub struct AppState {
     pub m2_per_person: f64,
     /// Per-station grids while stations are dragged, so a move recomputes one station.
     live_areas: Option<response::LiveAreas>,
+    /// Shelters failing a siting check, per the shelter layer (marked red on the map).
+    pub shelter_flags: Option<(LayerId, Vec<crate::analysis::shelters::ShelterFlag>)>,
     /// Proposed new station sites, shown on the map.
     pub siting: Option<work::SitingSummary>,
     /// The evacuees' daily minimum needs (InaSAFE defaults, editable).
@@ -376,6 +380,7 @@ impl AppState {
             zone_report: None,
             m2_per_person: 2.5,
             siting: None,
+            shelter_flags: None,
             live_areas: None,
             needs: Default::default(),
             project_path: None,
@@ -631,6 +636,7 @@ impl AppState {
         self.trim_notices();
         if any && self.loads.is_empty() {
             // Reports depend on the loaded layers: bring them up to date once all are in.
+            self.refresh_shelter_flags();
             self.refresh_incident_report();
             self.refresh_zone_report();
         }
@@ -735,6 +741,7 @@ impl AppState {
             Command::RemoveLayer(id) => {
                 self.live_areas = None;
                 self.layers.retain(|l| l.id != id);
+                self.refresh_shelter_flags();
                 self.identified.retain(|f| f.layer != id);
                 self.search_results.retain(|f| f.layer != id);
                 if self.highlighted.as_ref().is_some_and(|h| h.layer == id) {
@@ -887,6 +894,7 @@ impl AppState {
                     self.refresh_zone_report();
                 }
             }
+            Command::SetApprovalNumber(number) => self.settings.approval_number = number,
             Command::Notify(text) => self.notices.push(Notice {
                 text,
                 is_error: true,
@@ -901,13 +909,49 @@ impl AppState {
         }
     }
 
-    /// Features of a layer to mark as problems: those the coverage report found uncovered.
-    pub fn flagged_features(&self, layer: LayerId) -> &[usize] {
-        self.coverage
+    /// Features of a layer to mark as problems: those the coverage report found uncovered,
+    /// and shelters failing a siting check (pipeline, waterlogging, geohazard, hazchem).
+    pub fn flagged_features(&self, layer: LayerId) -> Vec<usize> {
+        let mut rows: Vec<usize> = self
+            .coverage
             .as_ref()
             .and_then(|c| c.layers.iter().find(|(id, _)| *id == layer))
-            .map(|(_, c)| c.uncovered_rows.as_slice())
-            .unwrap_or(&[])
+            .map(|(_, c)| c.uncovered_rows.clone())
+            .unwrap_or_default();
+        if let Some((id, flagged)) = &self.shelter_flags
+            && *id == layer
+        {
+            rows.extend(flagged.iter().map(|f| f.row));
+            rows.sort_unstable();
+            rows.dedup();
+        }
+        rows
+    }
+
+    /// Runs the shelter siting checks over the loaded shelter layer against the loaded
+    /// hazard layers, so failing shelters are marked on the map.
+    pub fn refresh_shelter_flags(&mut self) {
+        use crate::analysis::shelters::{HazardKind, HazardLayer, SitingOptions, siting_flags};
+        let Some(shelters) = self
+            .layers
+            .iter()
+            .find(|l| l.layer.kind == LayerKind::Shelter)
+        else {
+            self.shelter_flags = None;
+            return;
+        };
+        let hazards: Vec<HazardLayer<'_>> = self
+            .layers
+            .iter()
+            .filter_map(|l| {
+                HazardKind::for_layer_kind(l.layer.kind).map(|kind| HazardLayer {
+                    kind,
+                    layer: &l.layer,
+                })
+            })
+            .collect();
+        let flags = siting_flags(&shelters.layer, &hazards, &SitingOptions::default());
+        self.shelter_flags = Some((shelters.id, flags));
     }
 
     /// Moves one point feature and refreshes what depends on it (index, drawing, areas).

@@ -114,6 +114,7 @@ impl MapView {
                 .chain(state.layers.iter().filter(|l| l.visible))
             {
                 let highlighted: Vec<usize> = highlight_for(state, l.id);
+                let flagged = state.flagged_features(l.id);
                 let mut layer_labels = Vec::new();
                 let s = layer_shapes(
                     &view,
@@ -124,7 +125,7 @@ impl MapView {
                         style: &l.style,
                         classes: &l.classes,
                         highlighted: &highlighted,
-                        flagged: state.flagged_features(l.id),
+                        flagged: &flagged,
                     },
                     &mut shapes,
                     &mut layer_labels,

@@ -227,6 +227,21 @@ impl OneMapApp {
                         ui.close();
                     }
                     ui.separator();
+                    ui.horizontal(|ui| {
+                        let label = ui.label(lang.pick("审图号", "Map approval No."));
+                        let mut number = self.state.settings.approval_number.clone();
+                        if ui
+                            .add(
+                                egui::TextEdit::singleline(&mut number)
+                                    .hint_text("GS(2024)0000")
+                                    .desired_width(120.0),
+                            )
+                            .labelled_by(label.id)
+                            .changed()
+                        {
+                            commands.push(Command::SetApprovalNumber(number));
+                        }
+                    });
                     if ui
                         .button(lang.pick("导出地图为 PNG…", "Export the map as PNG…"))
                         .clicked()
