@@ -157,7 +157,7 @@ impl AppState {
         self.apply_edit(Edit::AddZone(zone), false);
     }
 
-    /// Stations of every visible fire-station layer.
+    /// Stations of every fire-station layer.
     fn all_stations(&self) -> Vec<Station> {
         self.layers
             .iter()
@@ -177,6 +177,7 @@ impl AppState {
             self.incident_report = None;
             return;
         };
+        let stations = self.all_stations();
         let roads: Vec<(LayerId, &Layer)> = self
             .layers
             .iter()
@@ -190,12 +191,6 @@ impl AppState {
         )
         .ok()
         .map(|(n, _)| n);
-        let stations: Vec<Station> = self
-            .layers
-            .iter()
-            .filter(|l| l.layer.kind == LayerKind::FireStation)
-            .flat_map(|l| stations_from_layer(&l.layer).into_iter().map(|(_, s)| s))
-            .collect();
         let busy: HashSet<String> = self.response.busy.iter().cloned().collect();
         let nearby: Vec<NearbyLayer<'_>> = self
             .layers
@@ -439,11 +434,6 @@ impl AppState {
     /// Where the project would be saved without asking.
     pub fn project_file(&self) -> Option<&PathBuf> {
         self.project_path.as_ref()
-    }
-
-    /// Visible station count, for the incident panel's header.
-    pub fn station_count(&self) -> usize {
-        self.all_stations().len()
     }
 }
 

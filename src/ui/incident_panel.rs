@@ -79,7 +79,7 @@ impl IncidentPanel {
             && *id == incident.id
         {
             ui.separator();
-            stations(ui, state, report, lang);
+            stations(ui, report, lang);
             nearby(ui, state, report, lang, &mut commands);
             shelters(ui, report, lang);
             if let Some(p) = &report.population {
@@ -346,12 +346,7 @@ fn nearest_pipeline(
     best.map(|(_, name, lines)| (name, lines))
 }
 
-fn stations(
-    ui: &mut Ui,
-    state: &AppState,
-    report: &crate::analysis::incident::IncidentReport,
-    lang: Lang,
-) {
+fn stations(ui: &mut Ui, report: &crate::analysis::incident::IncidentReport, lang: Lang) {
     ui.label(
         RichText::new(lang.pick(
             "消防站到场时间（含出动准备）",
@@ -382,7 +377,6 @@ fn stations(
                 ui.end_row();
             }
         });
-    let _ = state;
 }
 
 fn nearby(

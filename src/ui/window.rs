@@ -125,9 +125,13 @@ impl OneMapApp {
             // Show the panel that answers what the user just did.
             match command {
                 Command::Identify(..) => self.right_tab = RightTab::Query,
-                Command::PlaceIncident { .. } | Command::SelectIncident(Some(_)) => {
+                Command::PlaceIncident { .. } => {
+                    // One incident per click of the tool: back to browsing, so the next
+                    // click on the map selects or identifies.
+                    self.map.sketch.set_tool(MapTool::Browse);
                     self.right_tab = RightTab::Incident;
                 }
+                Command::SelectIncident(Some(_)) => self.right_tab = RightTab::Incident,
                 Command::AddPolygonZone(_)
                 | Command::AddCircleZone { .. }
                 | Command::AddZone(..)
@@ -459,14 +463,6 @@ impl OneMapApp {
                 commands.push(Command::Redo);
             }
         });
-        // One incident per click: back to browsing after placing it.
-        if commands.is_empty()
-            && matches!(self.map.sketch.tool, MapTool::PlaceIncident(k) if k != self.incident_kind)
-        {
-            self.map
-                .sketch
-                .set_tool(MapTool::PlaceIncident(self.incident_kind));
-        }
         commands
     }
 

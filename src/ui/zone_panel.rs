@@ -91,7 +91,7 @@ impl ZonePanel {
             && *id == zone.id
         {
             ui.separator();
-            show_report(ui, state, report, lang);
+            show_report(ui, report, lang);
             ui.horizontal(|ui| {
                 if ui
                     .button(lang.pick("导出报告 (Markdown)…", "Export report (Markdown)…"))
@@ -293,12 +293,7 @@ fn settings(ui: &mut Ui, state: &AppState, lang: Lang, commands: &mut Vec<Comman
         });
 }
 
-fn show_report(
-    ui: &mut Ui,
-    state: &AppState,
-    report: &crate::analysis::zone_report::ZoneReport,
-    lang: Lang,
-) {
+fn show_report(ui: &mut Ui, report: &crate::analysis::zone_report::ZoneReport, lang: Lang) {
     ui.label(
         RichText::new(format!(
             "{}: {:.0} ({} {})",
@@ -400,5 +395,4 @@ fn show_report(
                     }
                 });
         });
-    let _ = state;
 }
