@@ -982,17 +982,9 @@ impl AppState {
     /// Follows a dragged station with the per-station grids (one reach, one grid merge);
     /// false when they cannot answer and a full compute is needed.
     fn move_live_station(&mut self, id: &str, lon: f64, lat: f64) -> bool {
-        let roads: Vec<(LayerId, &Layer)> = self
-            .layers
-            .iter()
-            .filter(|l| l.layer.kind == LayerKind::Road)
-            .map(|l| (l.id, &l.layer))
-            .collect();
-        let Ok((network, _)) = response::RoadNetwork::get_or_build(
-            &mut self.road_network,
-            &roads,
-            &self.response.speeds,
-        ) else {
+        let Ok(network) =
+            response::network_of(&self.layers, &mut self.road_network, &self.response.speeds)
+        else {
             return false;
         };
         if self.live_areas.is_none() {

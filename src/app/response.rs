@@ -125,6 +125,21 @@ impl RoadNetwork {
     }
 }
 
+/// The road network of the window's road layers (kind `road`), from the cache when the
+/// layers and speeds are unchanged.
+pub fn network_of<'a>(
+    layers: &[super::MapLayer],
+    cache: &'a mut Option<RoadNetwork>,
+    speeds: &SpeedTable,
+) -> Result<&'a RoadNetwork, ResponseError> {
+    let roads: Vec<(u64, &Layer)> = layers
+        .iter()
+        .filter(|l| l.layer.kind == LayerKind::Road)
+        .map(|l| (l.id, &l.layer))
+        .collect();
+    RoadNetwork::get_or_build(cache, &roads, speeds).map(|(network, _)| network)
+}
+
 /// The stations of every station layer that are not busy, and their snaps to the network.
 fn available_snaps(
     network: &RoadNetwork,

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use geo::Coord;
 
-use super::{AppState, LayerId, Notice, SavedLayer, ViewRequest};
+use super::{AppState, Notice, SavedLayer, ViewRequest};
 use crate::analysis::incident::{
     IncidentInputs, IncidentOptions, IncidentReport, NearbyLayer, Roads, analyse_incident,
 };
@@ -178,19 +178,12 @@ impl AppState {
             return;
         };
         let stations = self.all_stations();
-        let roads: Vec<(LayerId, &Layer)> = self
-            .layers
-            .iter()
-            .filter(|l| l.layer.kind == LayerKind::Road)
-            .map(|l| (l.id, &l.layer))
-            .collect();
-        let network = super::response::RoadNetwork::get_or_build(
+        let network = super::response::network_of(
+            &self.layers,
             &mut self.road_network,
-            &roads,
             &self.response.speeds,
         )
-        .ok()
-        .map(|(n, _)| n);
+        .ok();
         let busy: HashSet<String> = self.response.busy.iter().cloned().collect();
         let nearby: Vec<NearbyLayer<'_>> = self
             .layers
@@ -452,19 +445,12 @@ impl AppState {
             return;
         };
         let area = zone.to_multi_polygon();
-        let roads: Vec<(LayerId, &Layer)> = self
-            .layers
-            .iter()
-            .filter(|l| l.layer.kind == LayerKind::Road)
-            .map(|l| (l.id, &l.layer))
-            .collect();
-        let network = super::response::RoadNetwork::get_or_build(
+        let network = super::response::network_of(
+            &self.layers,
             &mut self.road_network,
-            &roads,
             &self.response.speeds,
         )
-        .ok()
-        .map(|(n, _)| n);
+        .ok();
         let population = self
             .layers
             .iter()
@@ -613,18 +599,12 @@ impl AppState {
             .into_iter()
             .filter(|s| !self.response.busy.contains(&s.id))
             .collect();
-        let roads: Vec<(LayerId, &Layer)> = self
-            .layers
-            .iter()
-            .filter(|l| l.layer.kind == LayerKind::Road)
-            .map(|l| (l.id, &l.layer))
-            .collect();
-        let network = match super::response::RoadNetwork::get_or_build(
+        let network = match super::response::network_of(
+            &self.layers,
             &mut self.road_network,
-            &roads,
             &self.response.speeds,
         ) {
-            Ok((n, _)) => n,
+            Ok(n) => n,
             Err(e) => {
                 let text = e.to_string();
                 fail(self, &text);
