@@ -468,3 +468,42 @@ fn random_and_mutated_bytes_never_panic() {
     }
     assert!(loaded_some > 0);
 }
+
+/// Regression for the first cargo-fuzz finding: a polygon record whose rings hold NaN
+/// coordinates panicked inside geo's hole assignment. The input is the fuzz target's packed
+/// form: two little-endian u16 lengths, then the .shp, the .dbf and the .prj bytes.
+#[test]
+fn fuzz_finding_nan_in_a_polygon_ring_drops_the_record_with_a_message() {
+    let packed = std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/fuzz/shapefile-nan-ring.bin"),
+    )
+    .unwrap();
+    let shp_len = usize::from(u16::from_le_bytes([packed[0], packed[1]]));
+    let dbf_len = usize::from(u16::from_le_bytes([packed[2], packed[3]]));
+    let rest = &packed[4..];
+    let shp_end = shp_len.min(rest.len());
+    let dbf_end = (shp_end + dbf_len).min(rest.len());
+    let dir = tempfile::tempdir().unwrap();
+    let shp = dir.path().join("f.shp");
+    std::fs::write(&shp, &rest[..shp_end]).unwrap();
+    std::fs::write(dir.path().join("f.dbf"), &rest[shp_end..dbf_end]).unwrap();
+    std::fs::write(dir.path().join("f.prj"), &rest[dbf_end..]).unwrap();
+    // Reading must not panic; whatever loads has only finite coordinates.
+    match read_shapefile(&shp, &ShapefileOptions::default(), &Progress::default()) {
+        Ok(loaded) => {
+            for g in &loaded.layer.geometries {
+                use geo::CoordsIter;
+                assert!(g.coords_iter().all(|c| c.x.is_finite() && c.y.is_finite()));
+            }
+            assert!(
+                loaded
+                    .warnings
+                    .iter()
+                    .any(|w| w.message.contains("not numbers")),
+                "{:?}",
+                loaded.warnings
+            );
+        }
+        Err(e) => assert!(!e.to_string().is_empty()),
+    }
+}

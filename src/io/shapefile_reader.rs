@@ -304,6 +304,11 @@ fn parse_shape(content: &[u8]) -> Result<Option<Geometry<f64>>, String> {
         1 | 11 | 21 => {
             let x = le_f64(content, 4).ok_or_else(too_short)?;
             let y = le_f64(content, 12).ok_or_else(too_short)?;
+            if !(x.is_finite() && y.is_finite()) {
+                return Err(format!(
+                    "the point's coordinates are not numbers ({x}, {y})"
+                ));
+            }
             Ok(Some(Geometry::Point(Point::new(x, y))))
         }
         8 | 18 | 28 => {
@@ -343,13 +348,25 @@ fn read_points(content: &[u8], at: usize, count: i32) -> Result<Vec<Coord<f64>>,
             )
         })?;
     let bytes = &content[at..needed];
-    Ok(bytes
+    let points: Vec<Coord<f64>> = bytes
         .chunks_exact(16)
         .map(|c| Coord {
             x: le_f64(c, 0).unwrap_or(f64::NAN),
             y: le_f64(c, 8).unwrap_or(f64::NAN),
         })
-        .collect())
+        .collect();
+    // NaN or infinite x/y is a broken record, not a shape: geometry operations (hole
+    // assignment, indexing) cannot order such points. Found by the shapefile fuzz target.
+    if let Some(i) = points
+        .iter()
+        .position(|c| !(c.x.is_finite() && c.y.is_finite()))
+    {
+        return Err(format!(
+            "point {i} has coordinates that are not numbers ({}, {})",
+            points[i].x, points[i].y
+        ));
+    }
+    Ok(points)
 }
 
 /// Reads the parts of a polyline or polygon record as coordinate lists.
