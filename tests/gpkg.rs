@@ -600,3 +600,41 @@ fn cancel_stops_the_read() {
         Err(LoadError::Cancelled { .. })
     ));
 }
+
+#[test]
+fn nan_coordinates_drop_the_feature_with_a_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("nan.gpkg");
+    let db = skeleton(&path);
+    db.execute(
+        "INSERT INTO gpkg_spatial_ref_sys VALUES ('WGS 84', 4326, 'EPSG', 4326, 'GEOGCS[\"WGS 84\"]', NULL)",
+        [],
+    )
+    .unwrap();
+    add_table(&db, "lines", 4326, "");
+    let good = Geometry::LineString(LineString::from(vec![(117.8, 36.8), (117.9, 36.9)]));
+    let bad = Geometry::LineString(LineString::from(vec![(117.8, f64::NAN), (117.9, 36.9)]));
+    for (fid, g) in [(1, &good), (2, &bad)] {
+        db.execute(
+            "INSERT INTO lines VALUES (?1, ?2)",
+            rusqlite::params![fid, blob(g)],
+        )
+        .unwrap();
+    }
+    drop(db);
+    let result = read(&path).unwrap();
+    let loaded = &result.layers[0];
+    assert_eq!(
+        loaded.layer.len(),
+        1,
+        "the NaN line is dropped, the good one kept"
+    );
+    assert!(
+        loaded
+            .warnings
+            .iter()
+            .any(|w| w.message.contains("fid 2") && w.message.contains("not numbers")),
+        "{:?}",
+        loaded.warnings
+    );
+}

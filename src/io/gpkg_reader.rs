@@ -478,6 +478,23 @@ fn read_table(
                 continue;
             }
         };
+        // Geometry operations downstream cannot order NaN; GeoPackage writes an empty
+        // point as NaN, and a damaged blob can hold any bits.
+        {
+            use geo::CoordsIter;
+            if geometry
+                .coords_iter()
+                .any(|c| !(c.x.is_finite() && c.y.is_finite()))
+            {
+                warnings.push(
+                    Some(index),
+                    format!(
+                        "fid {fid}: coordinates that are not numbers (NaN or infinite); dropped the feature"
+                    ),
+                );
+                continue;
+            }
+        }
         if let Some(converter) = converter
             && let Err(e) = converter.convert(&mut geometry)
         {
