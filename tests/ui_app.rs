@@ -656,3 +656,27 @@ fn the_map_exports_as_a_png_sheet_with_the_zones() {
         "the export is reported"
     );
 }
+
+#[test]
+fn unsaved_work_is_autosaved_to_the_recovery_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let recovery = dir.path().join("unsaved-work.onemap");
+    let mut app = app_with(vec![], Lang::En);
+    app.state.recovery_path = Some(recovery.clone());
+    app.state.autosave_tick(0.0);
+    assert!(!recovery.exists(), "nothing to keep yet");
+    app.state.apply(onemap::app::Command::PlaceIncident {
+        kind: onemap::model::IncidentKind::Flood,
+        lon: 117.87,
+        lat: 36.80,
+    });
+    app.state.autosave_tick(1.0);
+    // The policy waits for the work to settle, then saves.
+    app.state.autosave_tick(200.0);
+    let project = onemap::scenario::project::load(&recovery).expect("a readable project");
+    assert_eq!(project.scenario.incidents.len(), 1);
+    assert_eq!(
+        project.scenario.incidents[0].fields.kind,
+        onemap::model::IncidentKind::Flood
+    );
+}

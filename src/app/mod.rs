@@ -341,6 +341,9 @@ pub struct AppState {
     pub needs: crate::analysis::needs::NeedsProfile,
     /// The project file being worked on (autosave writes here).
     pub project_path: Option<PathBuf>,
+    /// Where autosave keeps work that has no project file yet (the window sets it to the
+    /// user's data folder; None in tests: nothing is written).
+    pub recovery_path: Option<PathBuf>,
     pub autosave: crate::scenario::autosave::Autosave,
     /// The egui context, to wake the UI when a background load finishes (None in tests
     /// that drive the state directly).
@@ -384,6 +387,7 @@ impl AppState {
             live_areas: None,
             needs: Default::default(),
             project_path: None,
+            recovery_path: None,
             autosave: crate::scenario::autosave::Autosave::new(Default::default()),
             repaint,
         }

@@ -397,13 +397,20 @@ impl AppState {
     }
 
     /// Saves the project when the autosave policy says so (`now_s`: seconds on any
-    /// monotonic clock the caller keeps). Without a project file nothing is saved.
+    /// monotonic clock the caller keeps): to the project file, or, before the work has
+    /// one, to `recovery_path` (when set) once there are incidents or zones.
     pub fn autosave_tick(&mut self, now_s: f64) {
         if self.scenario_revision != self.autosave_seen_revision {
             self.autosave_seen_revision = self.scenario_revision;
             self.autosave.note_change(now_s);
         }
-        let Some(path) = self.project_path.clone() else {
+        // Work not yet saved as a project still goes somewhere safe: the recovery file.
+        let has_work = !(self.scenario.incidents.is_empty() && self.scenario.zones.is_empty());
+        let Some(path) = self
+            .project_path
+            .clone()
+            .or_else(|| self.recovery_path.clone().filter(|_| has_work))
+        else {
             return;
         };
         if let Some(generation) = self.autosave.due(now_s) {

@@ -59,7 +59,34 @@ impl OneMapApp {
             .storage
             .and_then(|s| eframe::get_value(s, SETTINGS_KEY))
             .unwrap_or_default();
-        Self::with_settings(&cc.egui_ctx, settings, files)
+        let mut app = Self::with_settings(&cc.egui_ctx, settings, files);
+        let recovery = directories::ProjectDirs::from("", "", "OneMap")
+            .map(|dirs| dirs.data_dir().join("unsaved-work.onemap"));
+        if let Some(path) = &recovery
+            && path.exists()
+            && app.state.project_path.is_none()
+        {
+            let lang = app.state.lang();
+            app.state.notices.push(crate::app::Notice {
+                text: format!(
+                    "{}: {}",
+                    lang.pick(
+                        "上次未保存的事件和疏散区已自动保存，可用“文件 > 打开项目”恢复",
+                        "Incidents and zones from an unsaved session were kept; File > Open project restores them",
+                    ),
+                    path.display()
+                ),
+                is_error: false,
+            });
+        }
+        if let Some(dir) = recovery.as_ref().and_then(|p| p.parent()) {
+            // Without the folder there is nowhere to keep unsaved work: autosave then waits
+            // for a project file, as before.
+            if std::fs::create_dir_all(dir).is_ok() {
+                app.state.recovery_path = recovery;
+            }
+        }
+        app
     }
 
     /// Start-up with given settings (tests use this with no storage).
