@@ -1035,16 +1035,8 @@ impl AppState {
             .filter(|l| l.layer.kind == LayerKind::FireStation)
             .map(|l| &l.layer)
             .collect();
-        let population = self
-            .layers
-            .iter()
-            .find(|l| l.layer.kind == LayerKind::Population)
-            .map(|l| &l.layer);
-        let builtup = self
-            .layers
-            .iter()
-            .find(|l| l.layer.kind == LayerKind::BuiltUp)
-            .map(|l| &l.layer);
+        let population = first_of_kind(&self.layers, LayerKind::Population);
+        let builtup = first_of_kind(&self.layers, LayerKind::BuiltUp);
         // The features a commander must reach: visible point layers that are not the
         // stations themselves, population cells or analysis results.
         let checked: Vec<(LayerId, &Layer)> = self
@@ -1240,6 +1232,14 @@ fn union_rect(a: geo::Rect<f64>, b: geo::Rect<f64>) -> geo::Rect<f64> {
         geo::coord! { x: a.min().x.min(b.min().x), y: a.min().y.min(b.min().y) },
         geo::coord! { x: a.max().x.max(b.max().x), y: a.max().y.max(b.max().y) },
     )
+}
+
+/// The first loaded layer of a kind (the one analyses read: population, shelters, ...).
+pub fn first_of_kind(layers: &[MapLayer], kind: LayerKind) -> Option<&Layer> {
+    layers
+        .iter()
+        .find(|l| l.layer.kind == kind)
+        .map(|l| &l.layer)
 }
 
 /// How a file is named in the remembered import choices.

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use geo::Coord;
 
-use super::{AppState, Notice, SavedLayer, ViewRequest};
+use super::{AppState, Notice, SavedLayer, ViewRequest, first_of_kind};
 use crate::analysis::incident::{
     IncidentInputs, IncidentOptions, IncidentReport, NearbyLayer, Roads, analyse_incident,
 };
@@ -197,11 +197,7 @@ impl AppState {
                 index: &l.index,
             })
             .collect();
-        let shelters = self
-            .layers
-            .iter()
-            .find(|l| l.layer.kind == LayerKind::Shelter)
-            .map(|l| &l.layer);
+        let shelters = first_of_kind(&self.layers, LayerKind::Shelter);
         let population = self
             .layers
             .iter()
@@ -458,16 +454,8 @@ impl AppState {
             &self.response.speeds,
         )
         .ok();
-        let population = self
-            .layers
-            .iter()
-            .find(|l| l.layer.kind == LayerKind::Population)
-            .map(|l| &l.layer);
-        let shelters = self
-            .layers
-            .iter()
-            .find(|l| l.layer.kind == LayerKind::Shelter)
-            .map(|l| &l.layer);
+        let population = first_of_kind(&self.layers, LayerKind::Population);
+        let shelters = first_of_kind(&self.layers, LayerKind::Shelter);
         let listed: Vec<&Layer> = self
             .layers
             .iter()
