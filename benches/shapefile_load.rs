@@ -6,7 +6,7 @@
 //! geopandas can read the very same file) and times reading it; without it, a small seeded
 //! generated shapefile, so `cargo test --all-targets` stays quick.
 
-#[path = "../tests/support/shp_writer.rs"]
+#[path = "../tests/integration/support/shp_writer.rs"]
 mod shp_writer;
 
 use std::hint::black_box;

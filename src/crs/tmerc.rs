@@ -2,7 +2,7 @@
 //!
 //! proj4rs's `tmerc` is PROJ's exact Poder/Engsager algorithm (the default since PROJ 6), so
 //! its results agree with PROJ to well under a millimetre (checked against pyproj in
-//! `tests/crs_reference.rs`). Only the map projection is done here: the geographic side uses
+//! `tests/integration/crs_reference.rs`). Only the map projection is done here: the geographic side uses
 //! the projection's own ellipsoid, so no datum shift is ever applied.
 
 use proj4rs::Proj;

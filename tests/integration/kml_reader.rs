@@ -16,7 +16,7 @@ use onemap::io::{Format, LoadError, Loaded, Progress, ReadOptions, read_path};
 use onemap::model::{Layer, ValueRef};
 use rand::{Rng, SeedableRng};
 
-const SAMPLE: &[u8] = include_bytes!("data/ovital_sample.kml");
+const SAMPLE: &[u8] = include_bytes!("../data/ovital_sample.kml");
 
 fn read(bytes: &[u8], options: &KmlOptions) -> Result<(Vec<Loaded>, KmlInfo), LoadError> {
     read_kml_bytes(

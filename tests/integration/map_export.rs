@@ -1,7 +1,6 @@
 //! The PNG map export, headless: the demo district exported and decoded back, checked for
 //! its size, the fire stations' colour where they stand, a polygon hole left unfilled, a title
 //! in the title band and a scale bar whose length matches the ground at its latitude.
-#![cfg(feature = "gui")]
 #![allow(clippy::unwrap_used)]
 
 use std::path::{Path, PathBuf};
