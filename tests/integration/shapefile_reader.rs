@@ -5,6 +5,7 @@
 
 use std::path::Path;
 
+use crate::support::shp_writer::{Field, Shape, dbf_bytes, shp_bytes, write_shapefile};
 use geo::Geometry;
 use onemap::crs::{Crs, GkDatum};
 use onemap::io::shapefile_reader::{ShapefileOptions, read_shapefile, read_shapefile_with_info};
@@ -12,7 +13,6 @@ use onemap::io::{LoadError, Progress, load_path};
 use onemap::model::ValueRef;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use crate::support::shp_writer::{Field, Shape, dbf_bytes, shp_bytes, write_shapefile};
 
 const ESRI_4527: &str = r#"PROJCS["CGCS2000_3_Degree_GK_Zone_39",GEOGCS["GCS_China_Geodetic_Coordinate_System_2000",DATUM["D_China_2000",SPHEROID["CGCS2000",6378137.0,298.257222101]],PRIMEM["Greenwich",0.0],UNIT["Degree",0.0174532925199433]],PROJECTION["Gauss_Kruger"],PARAMETER["False_Easting",39500000.0],PARAMETER["False_Northing",0.0],PARAMETER["Central_Meridian",117.0],PARAMETER["Scale_Factor",1.0],PARAMETER["Latitude_Of_Origin",0.0],UNIT["Meter",1.0]]"#;
 const ESRI_2363: &str = r#"PROJCS["Xian_1980_3_Degree_GK_Zone_39",GEOGCS["GCS_Xian_1980",DATUM["D_Xian_1980",SPHEROID["Xian_1980",6378140.0,298.257]],PRIMEM["Greenwich",0.0],UNIT["Degree",0.0174532925199433]],PROJECTION["Gauss_Kruger"],PARAMETER["False_Easting",39500000.0],PARAMETER["False_Northing",0.0],PARAMETER["Central_Meridian",117.0],PARAMETER["Scale_Factor",1.0],PARAMETER["Latitude_Of_Origin",0.0],UNIT["Meter",1.0]]"#;

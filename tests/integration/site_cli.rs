@@ -107,6 +107,34 @@ fn grid_candidates_two_sites_are_optimal_and_add_up() {
 }
 
 #[test]
+fn site_and_coverage_count_the_same_covered_demand() {
+    let (ok, out, stderr) = site(&["--k", "1", "--candidate-spacing-m", "1000"]);
+    assert!(ok, "{stderr}");
+    let coverage = Command::new(env!("CARGO_BIN_EXE_onemap"))
+        .arg("coverage")
+        .arg("--roads")
+        .arg(demo("roads.geojson"))
+        .arg("--stations")
+        .arg(demo("fire_stations.geojson"))
+        .arg("--demand")
+        .arg(demo("population.geojson"))
+        .args(["--weight", "population", "--minutes", "5"])
+        .output()
+        .unwrap();
+    assert!(
+        coverage.status.success(),
+        "{}",
+        String::from_utf8_lossy(&coverage.stderr)
+    );
+    let report: Json = serde_json::from_slice(&coverage.stdout).unwrap();
+    assert_eq!(
+        num(&report["population"]["covered"]),
+        num(&out["before"]["covered"])
+    );
+    assert_eq!(num(&report["population"]["total"]), 384000.0);
+}
+
+#[test]
 fn excluding_failing_candidates_leaves_only_passing_sites() {
     let (ok, out, stderr) = site(&[
         "--k",
