@@ -116,6 +116,8 @@ pub struct ImportChoice {
     pub x_col: Option<String>,
     pub y_col: Option<String>,
     pub folders_as_layers: bool,
+    /// Excel: the sheet chosen; None reads the first.
+    pub sheet: Option<String>,
 }
 
 impl ImportChoice {
@@ -132,6 +134,7 @@ impl ImportChoice {
             y_col: self.y_col.clone(),
             folders_as_layers: self.folders_as_layers,
             clip: None,
+            sheet: self.sheet.clone(),
         }
     }
 
@@ -143,6 +146,7 @@ impl ImportChoice {
             x_col: options.x_col.clone(),
             y_col: options.y_col.clone(),
             folders_as_layers: options.folders_as_layers,
+            sheet: options.sheet.clone(),
         }
     }
 }

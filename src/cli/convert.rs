@@ -41,6 +41,9 @@ pub struct ConvertArgs {
     /// Column holding latitude/northing in a table input, by header.
     #[arg(long, value_name = "HEADER")]
     pub y_col: Option<String>,
+    /// Excel input: the sheet to read, by name (the first when not given).
+    #[arg(long, value_name = "NAME")]
+    pub sheet: Option<String>,
     /// CSV output geometry: auto (lon/lat for point layers, else WKT), wkt or lonlat.
     #[arg(long, value_name = "MODE", default_value = "auto", value_parser = parse_csv_geometry)]
     pub csv_geometry: CsvGeometry,
@@ -79,6 +82,7 @@ pub fn plan(args: &ConvertArgs) -> Result<(ReadOptions, WriteOptions), String> {
         encoding: input_encoding,
         x_col: args.x_col.clone(),
         y_col: args.y_col.clone(),
+        sheet: args.sheet.clone(),
         ..ReadOptions::default()
     };
     let write = WriteOptions {

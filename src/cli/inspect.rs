@@ -25,6 +25,9 @@ pub struct ReadArgs {
     /// Column holding latitude/northing in a table, by header.
     #[arg(long, value_name = "HEADER")]
     pub y_col: Option<String>,
+    /// Excel: the sheet to read, by name (the first when not given).
+    #[arg(long, value_name = "NAME")]
+    pub sheet: Option<String>,
 }
 
 /// "auto" (or nothing) means detect; anything else must name a system.
@@ -58,6 +61,7 @@ impl ReadArgs {
             encoding: parse_encoding_choice(&self.encoding)?,
             x_col: self.x_col.clone(),
             y_col: self.y_col.clone(),
+            sheet: self.sheet.clone(),
             ..ReadOptions::default()
         })
     }

@@ -5,11 +5,11 @@
 //! opens a CSV in the ANSI code page). For UTF-8, `csv_bom` puts a byte-order mark first:
 //! Excel needs it to recognise UTF-8 instead of showing mojibake.
 
+use crate::io::staged::StagedFile;
 use std::borrow::Cow;
 use std::collections::HashSet;
 use std::fmt::Write as _;
-use std::fs::File;
-use std::io::{BufWriter, Write};
+use std::io::Write;
 use std::path::Path;
 
 use encoding_rs::Encoding;
@@ -78,8 +78,7 @@ pub fn write_csv(
     };
     header.extend(names.iter().map(|n| (*n).to_string()));
 
-    let file = File::create(path).map_err(|e| WriteError::io(path, e))?;
-    let mut buffered = BufWriter::new(file);
+    let mut buffered = StagedFile::create(path).map_err(|e| WriteError::io(path, e))?;
     if options.csv_bom && encoding == encoding_rs::UTF_8 {
         buffered
             .write_all(b"\xEF\xBB\xBF")
@@ -131,7 +130,11 @@ pub fn write_csv(
         }
         writer.write_record(&record).map_err(csv_error)?;
     }
-    writer.flush().map_err(|e| WriteError::io(path, e))?;
+    writer
+        .into_inner()
+        .map_err(|e| WriteError::io(path, e.into_error()))?
+        .finish()
+        .map_err(|e| WriteError::io(path, e))?;
     if unmappable > 0 {
         report.warnings.push(format!(
             "{}: {unmappable} text value(s) have characters {} cannot hold; they were written \

@@ -5,9 +5,9 @@
 //! (Amap/Baidu-based systems want it) but the collection says so in a top-level `crs_note`
 //! member; projected systems are refused, since no GeoJSON reader would place them.
 
+use crate::io::staged::StagedFile;
 use std::fmt::Write as _;
-use std::fs::File;
-use std::io::{BufWriter, Write};
+use std::io::Write;
 use std::path::Path;
 
 use geo::{Coord, Geometry, LineString, Polygon};
@@ -54,8 +54,7 @@ pub fn write_geojson(
         ));
     }
     let reprojector = Reprojector::new(path, options.crs)?;
-    let file = File::create(path).map_err(|e| WriteError::io(path, e))?;
-    let mut out = BufWriter::new(file);
+    let mut out = StagedFile::create(path).map_err(|e| WriteError::io(path, e))?;
     let io_error = |e| WriteError::io(path, e);
 
     let mut head = String::from("{\"type\":\"FeatureCollection\",\"name\":");
@@ -105,7 +104,7 @@ pub fn write_geojson(
         written += 1;
     }
     out.write_all(b"\n]}\n").map_err(io_error)?;
-    out.flush().map_err(io_error)?;
+    out.finish().map_err(io_error)?;
     report.files.push(path.to_owned());
     Ok(())
 }

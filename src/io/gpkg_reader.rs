@@ -184,6 +184,7 @@ pub fn read_geopackage(
         crs_reason: reasons.join("; "),
         encoding: Some("UTF-8".to_string()),
         encoding_reason: "GeoPackage text is UTF-8".to_string(),
+        ..SourceInfo::default()
     };
     Ok(ReadResult { layers, info })
 }

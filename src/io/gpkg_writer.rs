@@ -5,7 +5,7 @@
 //! Attribute columns get the narrowest GeoPackage type that holds every value (INTEGER,
 //! REAL, BOOLEAN, else TEXT). No spatial index (an optional extension) is written.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use geo::{
     BoundingRect, Coord, Geometry, LineString, MapCoords, MultiLineString, MultiPoint,
@@ -71,7 +71,7 @@ INSERT INTO gpkg_spatial_ref_sys VALUES
 /// converted to `crs`. Replaces an existing file. Returns warnings (renamed columns or tables,
 /// features that could not be converted and were left out).
 pub fn write_geopackage(path: &Path, layers: &[&Layer], crs: &Crs) -> Result<Vec<String>, String> {
-    let temp = temp_path(path);
+    let temp = crate::io::staged::partial_path(path);
     // A leftover from an earlier failed write would make SQLite open it instead of a new file.
     remove_if_exists(&temp)?;
     let written = write_into(&temp, layers, crs);
@@ -86,7 +86,8 @@ pub fn write_geopackage(path: &Path, layers: &[&Layer], crs: &Crs) -> Result<Vec
         let _ = std::fs::remove_file(&temp);
         return Err(format!("{}: is a directory", path.display()));
     }
-    // Windows refuses to rename over an existing file.
+    // Windows refuses to rename over an existing file (Unix replaces it atomically).
+    #[cfg(windows)]
     remove_if_exists(path)?;
     std::fs::rename(&temp, path).map_err(|e| {
         let _ = std::fs::remove_file(&temp);
@@ -96,12 +97,6 @@ pub fn write_geopackage(path: &Path, layers: &[&Layer], crs: &Crs) -> Result<Vec
         )
     })?;
     Ok(warnings)
-}
-
-fn temp_path(path: &Path) -> PathBuf {
-    let mut name = path.file_name().unwrap_or_default().to_os_string();
-    name.push(".onemap-partial");
-    path.with_file_name(name)
 }
 
 fn remove_if_exists(path: &Path) -> Result<(), String> {

@@ -35,8 +35,8 @@ pub fn write_kml(path: &Path, layers: &[&Layer]) -> Result<Vec<String>, String> 
         .and_then(|e| e.to_str())
         .is_some_and(|e| e.eq_ignore_ascii_case("kmz"));
     let fail = |what: &str, e: &dyn std::fmt::Display| format!("{}: {what}: {e}", path.display());
-    let file = std::fs::File::create(path).map_err(|e| fail("cannot create the file", &e))?;
-    let mut out = std::io::BufWriter::new(file);
+    let mut out = crate::io::staged::StagedFile::create(path)
+        .map_err(|e| fail("cannot create the file", &e))?;
     if is_kmz {
         let mut zip = zip::ZipWriter::new(out);
         let options = zip::write::SimpleFileOptions::default()
@@ -45,14 +45,14 @@ pub fn write_kml(path: &Path, layers: &[&Layer]) -> Result<Vec<String>, String> 
             .map_err(|e| fail("cannot start the KMZ entry", &e))?;
         zip.write_all(kml.as_bytes())
             .map_err(|e| fail("cannot write the KMZ", &e))?;
-        let mut inner = zip
+        let inner = zip
             .finish()
             .map_err(|e| fail("cannot finish the KMZ", &e))?;
-        inner.flush().map_err(|e| fail("cannot write", &e))?;
+        inner.finish().map_err(|e| fail("cannot write", &e))?;
     } else {
         out.write_all(kml.as_bytes())
             .map_err(|e| fail("cannot write", &e))?;
-        out.flush().map_err(|e| fail("cannot write", &e))?;
+        out.finish().map_err(|e| fail("cannot write", &e))?;
     }
     Ok(warnings)
 }

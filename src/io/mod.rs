@@ -30,6 +30,8 @@ pub mod osm_reader;
 pub mod shapefile_reader;
 // Shapefile out: .shp/.shx/.dbf/.prj/.cpg, UTF-8 or GBK attributes.
 pub mod shapefile_writer;
+// Files written beside their target and renamed over it when whole.
+pub mod staged;
 // The per-layer JSON summary printed by `onemap inspect`.
 pub mod summary;
 // Writing any layer to any writable format by extension, in a chosen coordinate system.
@@ -132,6 +134,8 @@ pub struct ReadOptions {
     pub folders_as_layers: bool,
     /// Keep only features whose bounding box meets this WGS84 box (OSM extracts).
     pub clip: Option<geo::Rect<f64>>,
+    /// Excel: the sheet to read, by name; the first sheet when `None`.
+    pub sheet: Option<String>,
 }
 
 /// What a reader decided about a file, and why, for the import dialog and `inspect`.
@@ -148,6 +152,11 @@ pub struct SourceInfo {
     pub encoding: Option<String>,
     /// Why that encoding.
     pub encoding_reason: String,
+    /// Excel: every sheet of the workbook in order (empty for other formats), so that a
+    /// user can choose another one.
+    pub sheets: Vec<String>,
+    /// Excel: the sheet read.
+    pub sheet: Option<String>,
 }
 
 /// Everything read from one file: one or more layers (GeoPackage tables, KML folders, OSM
@@ -275,7 +284,7 @@ pub fn read_path(
         }
         Format::Xlsx => {
             let xlsx_options = xlsx_reader::XlsxOptions {
-                sheet: None,
+                sheet: options.sheet.clone(),
                 x_col: options.x_col.clone(),
                 y_col: options.y_col.clone(),
                 crs: options.crs,
@@ -283,6 +292,8 @@ pub fn read_path(
             let (loaded, xlsx_info) = xlsx_reader::read_xlsx_points(path, &xlsx_options, progress)?;
             info.crs = Some(xlsx_info.crs);
             info.crs_reason = xlsx_info.crs_reason;
+            info.sheets = xlsx_info.sheets;
+            info.sheet = Some(xlsx_info.sheet);
             vec![loaded]
         }
         Format::GeoPackage => {

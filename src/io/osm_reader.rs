@@ -443,6 +443,7 @@ pub fn read_osm_pbf(
         crs_reason: "OpenStreetMap coordinates are WGS 84 longitude/latitude".to_string(),
         encoding: Some("UTF-8".to_string()),
         encoding_reason: "OpenStreetMap text is UTF-8".to_string(),
+        ..SourceInfo::default()
     };
     Ok(ReadResult { layers, info })
 }

@@ -15,8 +15,8 @@
 //! `NAME_polygons.shp` (the report says so). Geometry collections with members of one kind
 //! are merged into that kind; mixed ones are skipped with a warning.
 
-use std::fs::File;
-use std::io::{BufWriter, Seek, SeekFrom, Write};
+use crate::io::staged::StagedFile;
+use std::io::{Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 use encoding_rs::Encoding;
@@ -170,7 +170,8 @@ fn write_sidecars(
     report: &mut WriteReport,
 ) -> Result<(), WriteError> {
     let prj = shp.with_extension("prj");
-    std::fs::write(&prj, esri_wkt(crs)).map_err(|e| WriteError::io(&prj, e))?;
+    crate::io::staged::write_all(&prj, esri_wkt(crs).as_bytes())
+        .map_err(|e| WriteError::io(&prj, e))?;
     report.files.push(prj);
     if matches!(crs, Crs::Gcj02 | Crs::Bd09) {
         report.warnings.push(format!(
@@ -182,7 +183,7 @@ fn write_sidecars(
         ));
     }
     let cpg = shp.with_extension("cpg");
-    std::fs::write(&cpg, encoding.name().to_ascii_uppercase())
+    crate::io::staged::write_all(&cpg, encoding.name().to_ascii_uppercase().as_bytes())
         .map_err(|e| WriteError::io(&cpg, e))?;
     report.files.push(cpg);
     Ok(())
@@ -700,18 +701,23 @@ fn main_header(shape_type: i32, file_len_bytes: u64, bounds: &Bounds) -> Vec<u8>
 /// A .shp is addressed in 16-bit words by signed 32-bit offsets: 4 GiB at most.
 const MAX_SHP_BYTES: u64 = (i32::MAX as u64) * 2;
 
+/// One file of the family, written beside its target until the whole family is written.
 struct Sink {
     path: PathBuf,
-    out: BufWriter<File>,
+    out: StagedFile,
 }
 
 impl Sink {
     fn create(path: PathBuf) -> Result<Self, WriteError> {
-        let file = File::create(&path).map_err(|e| WriteError::io(&path, e))?;
-        Ok(Sink {
-            path,
-            out: BufWriter::new(file),
-        })
+        let out = StagedFile::create(&path).map_err(|e| WriteError::io(&path, e))?;
+        Ok(Sink { path, out })
+    }
+
+    /// Moves the written file into place.
+    fn finish(self) -> Result<PathBuf, WriteError> {
+        let Sink { path, out } = self;
+        out.finish().map_err(|e| WriteError::io(&path, e))?;
+        Ok(path)
     }
 
     fn write(&mut self, bytes: &[u8]) -> Result<(), WriteError> {
@@ -827,8 +833,9 @@ impl FamilyWriter<'_> {
                 self.encoding.name()
             ));
         }
+        // Only now, with all three whole, do they replace the files at their paths.
         for sink in [shp, shx, dbf] {
-            report.files.push(sink.path);
+            report.files.push(sink.finish()?);
         }
         Ok(())
     }

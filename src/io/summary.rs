@@ -46,7 +46,7 @@ pub fn summarize(loaded: &Loaded) -> Value {
 
 /// [`summarize`] plus what the reader decided about the file: `format`, `crs` (`name` and
 /// `epsg`, null when unknown), `crs_reason`, `encoding` (null when the format has no encoded
-/// text) and `encoding_reason`.
+/// text) and `encoding_reason`; for Excel also `sheet` (the one read) and `sheets` (all).
 pub fn summarize_with_source(loaded: &Loaded, info: &SourceInfo) -> Value {
     let mut summary = summarize(loaded);
     if let Some(object) = summary.as_object_mut() {
@@ -60,6 +60,10 @@ pub fn summarize_with_source(loaded: &Loaded, info: &SourceInfo) -> Value {
         object.insert("crs_reason".into(), json!(info.crs_reason));
         object.insert("encoding".into(), json!(info.encoding));
         object.insert("encoding_reason".into(), json!(info.encoding_reason));
+        if !info.sheets.is_empty() {
+            object.insert("sheet".into(), json!(info.sheet));
+            object.insert("sheets".into(), json!(info.sheets));
+        }
     }
     summary
 }
@@ -175,6 +179,7 @@ mod tests {
             crs_reason: "from the .prj".into(),
             encoding: Some("GBK".into()),
             encoding_reason: "from the .cpg".into(),
+            ..SourceInfo::default()
         };
         let s = summarize_with_source(&loaded, &info);
         assert_eq!(s["format"], "Shapefile");

@@ -451,6 +451,37 @@ mod tests {
     }
 
     #[test]
+    fn every_format_replaces_an_existing_file_whole_and_leaves_no_partial_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut points = layer("stations");
+        points
+            .geometries
+            .push(geo::Geometry::Point(geo::Point::new(117.9, 36.8)));
+        points.source_index.push(0);
+        points
+            .attributes
+            .push_row([("name", crate::model::ValueRef::Text("一中队"))]);
+        for name in ["a.geojson", "a.csv", "a.kml", "a.kmz", "a.shp", "a.gpkg"] {
+            let path = dir.path().join(name);
+            std::fs::write(&path, b"an older file").unwrap();
+            write_path(&path, &[&points], &WriteOptions::default()).unwrap();
+            let back = crate::io::read_path(
+                &path,
+                &crate::io::ReadOptions::default(),
+                &crate::io::Progress::default(),
+            )
+            .unwrap();
+            assert_eq!(back.layers[0].layer.len(), 1, "{name}");
+        }
+        let leftovers: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".onemap-partial"))
+            .collect();
+        assert!(leftovers.is_empty(), "{leftovers:?}");
+    }
+
+    #[test]
     fn orientation_and_numbers() {
         let ccw = LineString::from(vec![(0.0, 0.0), (1.0, 0.0), (1.0, 1.0), (0.0, 0.0)]);
         assert!(signed_area2(&ccw) > 0.0);

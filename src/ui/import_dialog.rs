@@ -24,6 +24,8 @@ pub struct ImportDialog {
     x_col: String,
     y_col: String,
     folders_as_layers: bool,
+    /// Excel: the sheet chosen (empty: the first).
+    sheet: String,
 }
 
 /// Coordinate systems offered in one click; anything else is typed as EPSG:NNNN.
@@ -127,6 +129,7 @@ impl ImportDialog {
             x_col: options.x_col.clone().unwrap_or_default(),
             y_col: options.y_col.clone().unwrap_or_default(),
             folders_as_layers: options.folders_as_layers,
+            sheet: options.sheet.clone().unwrap_or_default(),
         };
     }
 
@@ -143,6 +146,7 @@ impl ImportDialog {
             y_col: text(&self.y_col),
             folders_as_layers: self.folders_as_layers,
             clip: None,
+            sheet: text(&self.sheet),
         }
     }
 
@@ -238,9 +242,31 @@ impl ImportDialog {
                 .unwrap_or_default(),
             Err(_) => Vec::new(),
         };
+        let (sheets, sheet_read) = match &pending.outcome {
+            Ok((_, info)) => (info.sheets.clone(), info.sheet.clone().unwrap_or_default()),
+            Err(_) => (Vec::new(), String::new()),
+        };
         egui::Grid::new("import-choices")
             .num_columns(2)
             .show(ui, |ui| {
+                if sheets.len() > 1 {
+                    let label = ui.label(lang.pick("工作表", "Sheet"));
+                    let shown = if self.sheet.is_empty() {
+                        sheet_read.clone()
+                    } else {
+                        self.sheet.clone()
+                    };
+                    egui::ComboBox::from_id_salt("import-sheet")
+                        .selected_text(shown)
+                        .show_ui(ui, |ui| {
+                            for name in &sheets {
+                                ui.selectable_value(&mut self.sheet, name.clone(), name);
+                            }
+                        })
+                        .response
+                        .labelled_by(label.id);
+                    ui.end_row();
+                }
                 let label = ui.label(lang.pick("坐标系", "Coordinate system"));
                 ui.horizontal(|ui| {
                     let systems = common_systems(lang);

@@ -220,3 +220,12 @@ fn shapefile_shows_its_prj_crs_and_cpg_encoding() {
     let bbox = s["bbox"].as_array().unwrap();
     assert!((bbox[0].as_f64().unwrap() - 117.87).abs() < 1e-9);
 }
+
+#[test]
+fn sheet_option_reaches_the_reader_options() {
+    assert_eq!(
+        read_args(&["--sheet", "大地坐标"]).sheet.as_deref(),
+        Some("大地坐标")
+    );
+    assert_eq!(read_args(&[]).sheet, None);
+}

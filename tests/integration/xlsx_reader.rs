@@ -245,6 +245,17 @@ fn read_path_dispatches_excel() {
         result.layers[0].layer.kind,
         onemap::model::LayerKind::FireStation
     );
+    assert_eq!(result.info.sheet.as_deref(), Some("消防站"));
+    assert_eq!(result.info.sheets.len(), 3);
+    // Another sheet, chosen by name through the options every reader takes.
+    let other = ReadOptions {
+        sheet: Some("大地坐标".to_owned()),
+        ..ReadOptions::default()
+    };
+    let result = read_path(&path, &other, &Progress::default()).unwrap();
+    assert_eq!(result.info.sheet.as_deref(), Some("大地坐标"));
+    assert_eq!(result.info.crs, Crs::from_epsg(4527).ok());
+    assert_eq!(result.layers[0].layer.geometries.len(), 2);
 }
 
 /// Rewrites a workbook with its sheet and shared-string XML mutated, so that the mutations
