@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use geo::{Coord, Geometry, LineString};
+use onemap::analysis::band_fill::dissolved_band_polygons;
 use onemap::analysis::isochrone::{AreaMode, AreaOptions, TimeGrid, response_areas};
 use onemap::analysis::live::StationAreas;
 use onemap::analysis::reach::stations_from_layer;
@@ -121,6 +122,18 @@ fn bench_network(c: &mut Criterion, label: &str, roads: &Layer) {
                 .bands_min
                 .iter()
                 .map(|m| grid.band_polygons(m * 60.0, None).1)
+                .sum::<usize>()
+        })
+    });
+    // The same dissolved polygons filled straight from the road, as `response_areas` now
+    // makes them (no time grid).
+    let limits: Vec<f64> = options.bands_min.iter().map(|m| m * 60.0).collect();
+    c.bench_function(&format!("polygons_4_bands_band_fill/{label}"), |b| {
+        b.iter(|| {
+            dissolved_band_polygons(&graph, black_box(&pieces), &limits, 100.0, 25.0)
+                .0
+                .iter()
+                .map(|(_, cells)| cells)
                 .sum::<usize>()
         })
     });

@@ -1,10 +1,12 @@
 //! Times the stages of response-area polygons (reach, pieces, grid fill, band tracing,
+//! the grid-free band fill of dissolved bands,
 //! lon/lat conversion) on a road file, for profiling
 //! (`cargo run --release --example isochrone_profile -- ROADS.geojson [ROUNDS]`, or under
 //! `perf record`).
 use std::time::Instant;
 
 use geo::Coord;
+use onemap::analysis::band_fill::dissolved_band_polygons;
 use onemap::analysis::isochrone::{AreaOptions, TimeGrid, response_areas};
 use onemap::analysis::reach::{SnapIndex, Station, reach};
 use onemap::analysis::road_graph::{RoadGraph, SpeedTable};
@@ -48,7 +50,7 @@ fn main() {
     let index = SnapIndex::new(&graph);
     let (snaps, _) = index.snap_stations(&graph, &stations, 500.0);
     let options = AreaOptions::default();
-    let mut timings = [0.0f64; 5];
+    let mut timings = [0.0f64; 6];
     let mut summary = String::new();
     for _ in 0..rounds {
         let t = Instant::now();
@@ -68,8 +70,13 @@ fn main() {
             .collect();
         timings[3] += t.elapsed().as_secs_f64();
         let t = Instant::now();
-        let total = response_areas(&graph, &snaps, &options).0.len();
+        let limits: Vec<f64> = options.bands_min.iter().map(|m| m * 60.0).collect();
+        let (fast, _) = dissolved_band_polygons(&graph, &pieces, &limits, 100.0, 25.0);
         timings[4] += t.elapsed().as_secs_f64();
+        let t = Instant::now();
+        let total = response_areas(&graph, &snaps, &options).0.len();
+        timings[5] += t.elapsed().as_secs_f64();
+        let fast_cells: Vec<usize> = fast.iter().map(|(_, cells)| *cells).collect();
         let finite = grid.time_s.iter().filter(|t| t.is_finite()).count();
         let rings: Vec<String> = bands
             .iter()
@@ -89,7 +96,8 @@ fn main() {
             })
             .collect();
         summary = format!(
-            "reached nodes {}, pieces {}, grid {}x{} ({} finite), bands: {}, total out {total}",
+            "reached nodes {}, pieces {}, grid {}x{} ({} finite), bands: {}, total out {total}, \
+             band fill cells {fast_cells:?}",
             all.reached_nodes.len(),
             pieces.len(),
             grid.width,
@@ -104,6 +112,7 @@ fn main() {
         "pieces",
         "grid fill",
         "4 band polygons",
+        "band fill 4 bands",
         "response_areas",
     ];
     for (name, t) in names.iter().zip(timings) {

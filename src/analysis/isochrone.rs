@@ -4,6 +4,8 @@
 //! `access_m` of its centre (computed exactly per road segment), and the cells within a
 //! band are traced into MultiPolygons (cell-boundary union), keeping holes and detached
 //! pieces. A point is thus classified as its cell centre is: error at most one cell.
+//! Dissolved bands need no station per cell and are filled without the time grid
+//! ([`super::band_fill`]), to the same cells.
 
 use geo::{Coord, LineString, MultiPolygon, Polygon};
 
@@ -96,17 +98,69 @@ pub struct TimeGrid {
 /// start time). Both are linear, so their least value over any stretch of the segment is
 /// at one of its ends: that keeps the per-cell work to a few multiplications.
 #[derive(Debug, Clone, Copy)]
-struct TimedSegment {
-    a: [f64; 2],
-    b: [f64; 2],
+pub(crate) struct TimedSegment {
+    pub(crate) a: [f64; 2],
+    pub(crate) b: [f64; 2],
     /// Time at `a` of the part rising towards `b`, its seconds per metre, its station.
-    time_a: f64,
-    rise_a: f64,
+    pub(crate) time_a: f64,
+    pub(crate) rise_a: f64,
     station_a: u32,
     /// Time at `b` of the part rising towards `a`, its seconds per metre, its station.
-    time_b: f64,
-    rise_b: f64,
+    pub(crate) time_b: f64,
+    pub(crate) rise_b: f64,
     station_b: u32,
+}
+
+/// The reached road as straight timed segments, in projected metres.
+pub(crate) fn timed_segments(graph: &RoadGraph, pieces: &[ReachedPiece]) -> Vec<TimedSegment> {
+    let mut segments: Vec<TimedSegment> = Vec::with_capacity(pieces.len() * 2);
+    for stretch in join_pieces(pieces, graph.edges.len()) {
+        stretch_segments(graph, &stretch, |s| segments.push(s));
+    }
+    segments
+}
+
+/// The grid frame round `segments` (cells of `cell_m` with a margin of `access_m` and one
+/// cell): origin, width, height; `None` when there is no finite segment.
+pub(crate) fn grid_frame(
+    segments: &[TimedSegment],
+    access_m: f64,
+    cell_m: f64,
+) -> Option<([f64; 2], usize, usize)> {
+    let mut lo = [f64::INFINITY; 2];
+    let mut hi = [f64::NEG_INFINITY; 2];
+    for s in segments {
+        for k in 0..2 {
+            lo[k] = lo[k].min(s.a[k]).min(s.b[k]);
+            hi[k] = hi[k].max(s.a[k]).max(s.b[k]);
+        }
+    }
+    if !(lo[0].is_finite() && lo[1].is_finite() && hi[0].is_finite() && hi[1].is_finite()) {
+        return None;
+    }
+    let margin = access_m + cell_m;
+    let origin = [
+        ((lo[0] - margin) / cell_m).floor() * cell_m,
+        ((lo[1] - margin) / cell_m).floor() * cell_m,
+    ];
+    let width = ((hi[0] + margin - origin[0]) / cell_m).ceil() as usize + 1;
+    let height = ((hi[1] + margin - origin[1]) / cell_m).ceil() as usize + 1;
+    Some((origin, width, height))
+}
+
+/// A usable cell size (25 m when not) and access distance (100 m when not).
+pub(crate) fn usable_sizes(access_m: f64, cell_m: f64) -> (f64, f64) {
+    let cell_m = if cell_m.is_finite() && cell_m > 0.0 {
+        cell_m
+    } else {
+        25.0
+    };
+    let access_m = if access_m.is_finite() {
+        access_m.max(0.0)
+    } else {
+        100.0
+    };
+    (access_m, cell_m)
 }
 
 /// A reached stretch of one edge (metres along it) with its two rising parts, as in
@@ -259,38 +313,11 @@ impl TimeGrid {
         access_m: f64,
         cell_m: f64,
     ) -> TimeGrid {
-        let cell_m = if cell_m.is_finite() && cell_m > 0.0 {
-            cell_m
-        } else {
-            25.0
-        };
-        let access_m = if access_m.is_finite() {
-            access_m.max(0.0)
-        } else {
-            100.0
-        };
-        let mut segments: Vec<TimedSegment> = Vec::with_capacity(pieces.len() * 2);
-        let mut lo = [f64::INFINITY; 2];
-        let mut hi = [f64::NEG_INFINITY; 2];
-        for stretch in join_pieces(pieces, graph.edges.len()) {
-            stretch_segments(graph, &stretch, |s| {
-                for k in 0..2 {
-                    lo[k] = lo[k].min(s.a[k]).min(s.b[k]);
-                    hi[k] = hi[k].max(s.a[k]).max(s.b[k]);
-                }
-                segments.push(s);
-            });
-        }
-        if !(lo[0].is_finite() && lo[1].is_finite() && hi[0].is_finite() && hi[1].is_finite()) {
+        let (access_m, cell_m) = usable_sizes(access_m, cell_m);
+        let segments = timed_segments(graph, pieces);
+        let Some((origin, width, height)) = grid_frame(&segments, access_m, cell_m) else {
             return TimeGrid::empty(cell_m);
-        }
-        let margin = access_m + cell_m;
-        let origin = [
-            ((lo[0] - margin) / cell_m).floor() * cell_m,
-            ((lo[1] - margin) / cell_m).floor() * cell_m,
-        ];
-        let width = ((hi[0] + margin - origin[0]) / cell_m).ceil() as usize + 1;
-        let height = ((hi[1] + margin - origin[1]) / cell_m).ceil() as usize + 1;
+        };
         let mut grid = TimeGrid {
             origin,
             cell_m,
@@ -495,35 +522,8 @@ impl TimeGrid {
             .iter()
             .map(|_| (MultiPolygon(Vec::new()), 0))
             .collect();
-        let Some(levels) = BandCodes::new(self, &sorted, station) else {
-            return out;
-        };
-        let origin = [
-            self.origin[0] + levels.x0 as f64 * self.cell_m,
-            self.origin[1] + levels.y0 as f64 * self.cell_m,
-        ];
-        let mut visited = vec![0u8; levels.width * (levels.height + 1)];
-        let mut cells = 0;
-        for (level, &slot) in order.iter().enumerate() {
-            cells += levels.counts[level];
-            let polygons = levels
-                .trace(level as u8, &mut visited)
-                .into_iter()
-                .map(|(outer, holes)| {
-                    let to_xy = |ring: Vec<[i64; 2]>| {
-                        LineString::from(
-                            ring.into_iter()
-                                .map(|[i, j]| Coord {
-                                    x: origin[0] + i as f64 * self.cell_m,
-                                    y: origin[1] + j as f64 * self.cell_m,
-                                })
-                                .collect::<Vec<_>>(),
-                        )
-                    };
-                    Polygon::new(to_xy(outer), holes.into_iter().map(to_xy).collect())
-                })
-                .collect();
-            out[slot] = (MultiPolygon(polygons), cells);
+        if let Some(levels) = BandCodes::new(self, &sorted, station) {
+            levels.polygons(self.origin, self.cell_m, &order, &mut out);
         }
         out
     }
@@ -531,7 +531,7 @@ impl TimeGrid {
 
 /// Band level per cell over the window holding the band cells, with a border of empty
 /// cells: a cell is in band `level` when its code is at most `level`.
-struct BandCodes {
+pub(crate) struct BandCodes {
     /// Row-major `(width + 2) * (height + 2)`, [`BandCodes::OUTSIDE`] beyond the bands.
     codes: Vec<u8>,
     width: usize,
@@ -547,7 +547,47 @@ struct BandCodes {
 }
 
 impl BandCodes {
-    const OUTSIDE: u8 = u8::MAX;
+    pub(crate) const OUTSIDE: u8 = u8::MAX;
+
+    /// The polygons of every band, traced in ascending order; `out[order[level]]` gets
+    /// band `level` (the limits' order as given). `origin` and `cell_m` are the full grid's.
+    pub(crate) fn polygons(
+        &self,
+        grid_origin: [f64; 2],
+        cell_m: f64,
+        order: &[usize],
+        out: &mut [(MultiPolygon<f64>, usize)],
+    ) {
+        let origin = [
+            grid_origin[0] + self.x0 as f64 * cell_m,
+            grid_origin[1] + self.y0 as f64 * cell_m,
+        ];
+        let mut visited = vec![0u8; self.width * (self.height + 1)];
+        let mut cells = 0;
+        for (level, &slot) in order.iter().enumerate() {
+            cells += self.counts[level];
+            let polygons = self
+                .trace(level as u8, &mut visited)
+                .into_iter()
+                .map(|(outer, holes)| {
+                    let to_xy = |ring: Vec<[i64; 2]>| {
+                        LineString::from(
+                            ring.into_iter()
+                                .map(|[i, j]| Coord {
+                                    x: origin[0] + i as f64 * cell_m,
+                                    y: origin[1] + j as f64 * cell_m,
+                                })
+                                .collect::<Vec<_>>(),
+                        )
+                    };
+                    Polygon::new(to_xy(outer), holes.into_iter().map(to_xy).collect())
+                })
+                .collect();
+            if let Some(slot) = out.get_mut(slot) {
+                *slot = (MultiPolygon(polygons), cells);
+            }
+        }
+    }
 
     /// `limits` ascending, fewer than 255 of them; `None` when no cell is in any band.
     fn new(grid: &TimeGrid, limits: &[f64], station: Option<u32>) -> Option<BandCodes> {
@@ -556,8 +596,6 @@ impl BandCodes {
         }
         let (w, h) = (grid.width, grid.height);
         let mut full = vec![Self::OUTSIDE; w * h];
-        let mut counts = vec![0usize; limits.len() + 1];
-        let (mut x0, mut y0, mut x1, mut y1) = (usize::MAX, usize::MAX, 0, 0);
         // The largest f32 within each limit: a time is within the limit when not above it.
         let within: Vec<f32> = limits.iter().map(|&l| f32_at_most(l)).collect();
         let levels = limits.len() as u8;
@@ -588,6 +626,20 @@ impl BandCodes {
                     }
                 }
             }
+        }
+        Self::from_full(full, w, h, limits.len())
+    }
+
+    /// Band codes from a full grid of codes (`w * h`, row-major; `levels` bands, anything
+    /// else [`BandCodes::OUTSIDE`]).
+    pub(crate) fn from_full(full: Vec<u8>, w: usize, h: usize, levels: usize) -> Option<BandCodes> {
+        if levels == 0 || levels >= usize::from(Self::OUTSIDE) || full.len() != w * h {
+            return None;
+        }
+        let mut counts = vec![0usize; levels + 1];
+        let (mut x0, mut y0, mut x1, mut y1) = (usize::MAX, usize::MAX, 0, 0);
+        for y in 0..h {
+            let codes = &full[y * w..(y + 1) * w];
             if let Some(first) = codes.iter().position(|&c| c != Self::OUTSIDE) {
                 let last = codes
                     .iter()
@@ -598,7 +650,7 @@ impl BandCodes {
                 y0 = y0.min(y);
                 y1 = y1.max(y + 1);
                 for &c in &codes[first..=last] {
-                    counts[usize::from(c.min(limits.len() as u8))] += 1;
+                    counts[usize::from(c.min(levels as u8))] += 1;
                 }
             }
         }
@@ -958,16 +1010,31 @@ pub fn response_areas(
     let all = reach(graph, snaps, options.turnout_s, budget);
     let mut out = Vec::new();
     match options.mode {
-        AreaMode::Dissolve | AreaMode::Split => {
+        AreaMode::Dissolve => {
+            // No station per cell is needed: the bands are filled straight from the road.
+            let limits: Vec<f64> = bands.iter().map(|m| m * 60.0).collect();
+            let (polygons, cell_m) = super::band_fill::dissolved_band_polygons(
+                graph,
+                &all.pieces(graph),
+                &limits,
+                options.access_m,
+                options.cell_m,
+            );
+            for (&minutes, (mp, cells)) in bands.iter().zip(polygons) {
+                out.push(BandArea {
+                    minutes,
+                    station: None,
+                    area: to_lonlat(graph, mp),
+                    area_km2: cells as f64 * cell_m * cell_m / 1e6,
+                });
+            }
+        }
+        AreaMode::Split => {
             let grid =
                 TimeGrid::from_pieces(graph, &all.pieces(graph), options.access_m, options.cell_m);
-            if options.mode == AreaMode::Dissolve {
-                band_areas(graph, &grid, &bands, None, false, &mut out);
-            } else {
-                for (s, snap) in snaps.iter().enumerate() {
-                    if snap.is_some() {
-                        band_areas(graph, &grid, &bands, Some(s as u32), true, &mut out);
-                    }
+            for (s, snap) in snaps.iter().enumerate() {
+                if snap.is_some() {
+                    band_areas(graph, &grid, &bands, Some(s as u32), true, &mut out);
                 }
             }
         }
@@ -995,7 +1062,7 @@ pub fn response_areas(
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
-mod tests {
+pub(crate) mod tests {
 
     /// How many of the polygons hold the point (outer ring minus holes).
     fn holders(polys: &[GridPolygon], p: [f64; 2]) -> usize {
@@ -1183,7 +1250,7 @@ mod tests {
 
     /// Road positions sampled every 0.5 m along the pieces, with their times: an
     /// independent brute force of the definition, indexed for the queries below.
-    fn samples(
+    pub(crate) fn samples(
         graph: &RoadGraph,
         pieces: &[ReachedPiece],
     ) -> rstar::RTree<rstar::primitives::GeomWithData<[f64; 2], f64>> {
@@ -1207,7 +1274,7 @@ mod tests {
     }
 
     /// Least time of sampled road positions within `r` of `p` (projected).
-    fn exact_time(
+    pub(crate) fn exact_time(
         samples: &rstar::RTree<rstar::primitives::GeomWithData<[f64; 2], f64>>,
         p: [f64; 2],
         r: f64,

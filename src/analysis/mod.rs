@@ -6,6 +6,7 @@
 //! and the zone report.
 
 pub mod allocation;
+pub mod band_fill;
 pub mod coverage;
 pub mod hazard_zones;
 pub mod incident;
