@@ -457,6 +457,59 @@ fn a_csv_goes_through_the_import_dialog_and_the_choice_is_remembered() {
     assert_eq!(h.state().state.layers.len(), 2);
 }
 
+#[test]
+fn an_excel_sheet_is_chosen_in_the_import_dialog() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("stations.xlsx");
+    let mut workbook = rust_xlsxwriter::Workbook::new();
+    let first = workbook.add_worksheet();
+    first.set_name("说明").unwrap();
+    first.write_string(0, 0, "经度").unwrap();
+    first.write_string(0, 1, "纬度").unwrap();
+    first.write_number(1, 0, 117.87).unwrap();
+    first.write_number(1, 1, 36.80).unwrap();
+    let second = workbook.add_worksheet();
+    second.set_name("Stations").unwrap();
+    second.write_string(0, 0, "lon").unwrap();
+    second.write_string(0, 1, "lat").unwrap();
+    for (row, (lon, lat)) in [(117.88, 36.81), (117.89, 36.82), (117.90, 36.83)]
+        .iter()
+        .enumerate()
+    {
+        second.write_number(row as u32 + 1, 0, *lon).unwrap();
+        second.write_number(row as u32 + 1, 1, *lat).unwrap();
+    }
+    workbook.save(&path).unwrap();
+
+    let mut h = harness(app_with(vec![], Lang::En));
+    h.state_mut()
+        .state
+        .apply(onemap::app::Command::OpenFiles(vec![path.clone()]));
+    h.state_mut().state.wait_for_loads();
+    h.run_steps(3);
+    assert!(h.state().state.pending_import.is_some());
+    // The first sheet was read; the other one is offered.
+    h.get_by_label("Sheet").click();
+    h.run_steps(2);
+    h.get_by_label("Stations").click();
+    h.run_steps(2);
+    h.get_by_label("Read again with these choices").click();
+    h.run_steps(2);
+    h.state_mut().state.wait_for_loads();
+    h.run_steps(3);
+    h.get_by_label("Import").click();
+    h.run_steps(3);
+    let state = &h.state().state;
+    assert_eq!(state.layers.len(), 1);
+    assert_eq!(state.layers[0].layer.geometries.len(), 3);
+    let remembered = state
+        .settings
+        .import_choices
+        .get(&onemap::app::path_key(&path))
+        .unwrap();
+    assert_eq!(remembered.sheet.as_deref(), Some("Stations"));
+}
+
 /// Clicks at a lon/lat on the map.
 fn click_lonlat(h: &mut Harness<'_, OneMapApp>, lon: f64, lat: f64) {
     let p = screen_of(h, lon, lat);
