@@ -15,7 +15,8 @@ use std::sync::atomic::Ordering;
 use calamine::{Data, Reader};
 
 use super::csv_reader::{
-    Cell, CsvOptions, TableRow, TableSource, cell_text, header_has_coordinates, read_point_table,
+    Cell, CsvOptions, PointTableInfo, TableRow, TableSource, cell_text, header_has_coordinates,
+    read_point_table,
 };
 use super::{LoadError, Loaded, Progress};
 use crate::crs::Crs;
@@ -91,24 +92,114 @@ pub fn read_xlsx_bytes(
         ))
     })?;
     let sheets = workbook.sheet_names();
-    let sheet = match &options.sheet {
-        Some(wanted) => sheets
+    if sheets.is_empty() {
+        return Err(format_error("the workbook has no sheet".to_owned()));
+    }
+    let (sheet, read) = match &options.sheet {
+        Some(wanted) => {
+            let sheet = sheets
+                .iter()
+                .find(|s| s.trim().eq_ignore_ascii_case(wanted.trim()))
+                .cloned()
+                .ok_or_else(|| {
+                    format_error(format!(
+                        "no sheet named '{wanted}' (sheets: {})",
+                        sheets.join(", ")
+                    ))
+                })?;
+            let read = read_sheet(path, &mut workbook, &sheet, options, progress)?;
+            (sheet, read)
+        }
+        // Workbooks often open with a cover or notes sheet: the first sheet that reads as a
+        // point list is taken, and the ones passed over are named.
+        None => {
+            let mut first_error = None;
+            let mut found = None;
+            for sheet in &sheets {
+                match read_sheet(path, &mut workbook, sheet, options, progress) {
+                    Ok(read) => {
+                        found = Some((sheet.clone(), read));
+                        break;
+                    }
+                    Err(e @ LoadError::Cancelled { .. }) => return Err(e),
+                    Err(e) => {
+                        first_error.get_or_insert(e);
+                    }
+                }
+            }
+            match (found, first_error) {
+                (Some(found), _) => found,
+                (None, Some(e)) if sheets.len() == 1 => return Err(e),
+                (None, Some(e)) => {
+                    let first_says = match e {
+                        LoadError::Format { message, .. } => message,
+                        other => other.to_string(),
+                    };
+                    return Err(format_error(format!(
+                        "no sheet of {} ({}) reads as a point list; the first says: {first_says}",
+                        sheets.len(),
+                        sheets.join(", "),
+                    )));
+                }
+                (None, None) => return Err(format_error("the workbook has no sheet".to_owned())),
+            }
+        }
+    };
+    let (mut loaded, table, header_row) = read;
+    if sheets.len() > 1 {
+        let passed_over: Vec<&str> = sheets
             .iter()
-            .find(|s| s.trim().eq_ignore_ascii_case(wanted.trim()))
-            .cloned()
-            .ok_or_else(|| {
-                format_error(format!(
-                    "no sheet named '{wanted}' (sheets: {})",
-                    sheets.join(", ")
-                ))
-            })?,
-        None => sheets
-            .first()
-            .cloned()
-            .ok_or_else(|| format_error("the workbook has no sheet".to_owned()))?,
+            .take_while(|s| **s != sheet)
+            .map(String::as_str)
+            .collect();
+        let mut message = format!(
+            "the workbook has {} sheets ({}); read '{sheet}'",
+            sheets.len(),
+            sheets.join(", ")
+        );
+        if options.sheet.is_none() && !passed_over.is_empty() {
+            message.push_str(&format!(
+                ", the first with coordinate columns ({} before it has none)",
+                passed_over.join(", ")
+            ));
+        }
+        loaded.warnings.insert(
+            0,
+            super::LoadWarning {
+                file: path.to_owned(),
+                feature: None,
+                message,
+            },
+        );
+    }
+    let info = XlsxInfo {
+        sheet,
+        sheets,
+        header_row,
+        x_col: table.x_col,
+        y_col: table.y_col,
+        crs: table.crs,
+        crs_reason: table.crs_reason,
+        axis_swapped: table.axis_swapped,
+    };
+    Ok((loaded, info))
+}
+
+/// Reads one sheet as a point list: the layer, what the table core decided, and the Excel
+/// row number of the header.
+fn read_sheet<RS: std::io::Read + std::io::Seek>(
+    path: &Path,
+    workbook: &mut calamine::Sheets<RS>,
+    sheet: &str,
+    options: &XlsxOptions,
+    progress: &Progress,
+) -> Result<(Loaded, PointTableInfo, u64), LoadError> {
+    let format_error = |message: String| LoadError::Format {
+        path: path.to_owned(),
+        message,
     };
     let range = workbook
-        .worksheet_range(&sheet)
+        .worksheet_range(sheet)
         .map_err(|e| format_error(format!("cannot read sheet '{sheet}': {e}")))?;
     // Excel numbers rows from 1 at the top of the sheet; the used range may start lower.
     let first_row = u64::from(range.start().map_or(0, |(row, _)| row)) + 1;
@@ -161,33 +252,8 @@ pub fn read_xlsx_bytes(
         line_word: "row",
         allow_grouping: true,
     };
-    let (mut loaded, table) =
-        read_point_table(&source, &header, data_rows, &csv_options, progress)?;
-    if sheets.len() > 1 {
-        loaded.warnings.insert(
-            0,
-            super::LoadWarning {
-                file: path.to_owned(),
-                feature: None,
-                message: format!(
-                    "the workbook has {} sheets ({}); read '{sheet}'",
-                    sheets.len(),
-                    sheets.join(", ")
-                ),
-            },
-        );
-    }
-    let info = XlsxInfo {
-        sheet,
-        sheets,
-        header_row,
-        x_col: table.x_col,
-        y_col: table.y_col,
-        crs: table.crs,
-        crs_reason: table.crs_reason,
-        axis_swapped: table.axis_swapped,
-    };
-    Ok((loaded, info))
+    let (loaded, table) = read_point_table(&source, &header, data_rows, &csv_options, progress)?;
+    Ok((loaded, table, header_row))
 }
 
 /// One spreadsheet cell as a table cell: numbers stay numbers, text stays text, dates

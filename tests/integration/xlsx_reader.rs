@@ -232,6 +232,54 @@ fn empty_sheets_and_broken_files_are_named_errors() {
 }
 
 #[test]
+fn a_cover_sheet_is_passed_over_for_the_first_sheet_with_coordinates() {
+    let mut workbook = Workbook::new();
+    let notes = workbook.add_worksheet();
+    notes.set_name("说明").unwrap();
+    notes
+        .write_string(0, 0, "填表说明：坐标取自高德地图")
+        .unwrap();
+    let stock = workbook.add_worksheet();
+    stock.set_name("储备点").unwrap();
+    stock.write_string(0, 0, "名称").unwrap();
+    stock.write_string(0, 1, "经度").unwrap();
+    stock.write_string(0, 2, "纬度").unwrap();
+    stock.write_string(1, 0, "储备库").unwrap();
+    stock.write_number(1, 1, 117.87).unwrap();
+    stock.write_number(1, 2, 36.80).unwrap();
+    let bytes = workbook.save_to_buffer().unwrap();
+    let (loaded, info) = read(&bytes, &XlsxOptions::default()).unwrap();
+    assert_eq!(info.sheet, "储备点");
+    assert_eq!(points(&loaded), vec![(117.87, 36.80)]);
+    let first = loaded.warnings[0].to_string();
+    assert!(
+        first.contains("read '储备点'") && first.contains("说明 before it has none"),
+        "{first}"
+    );
+    // Asked for by name, the cover sheet is an error, not a silent switch.
+    let notes_only = XlsxOptions {
+        sheet: Some("说明".to_owned()),
+        ..XlsxOptions::default()
+    };
+    assert!(read(&bytes, &notes_only).is_err());
+
+    // No sheet with coordinates: one error naming every sheet and the first one's problem.
+    let mut workbook = Workbook::new();
+    workbook.add_worksheet().set_name("甲").unwrap();
+    let b = workbook.add_worksheet();
+    b.set_name("乙").unwrap();
+    b.write_string(0, 0, "名称").unwrap();
+    let none = workbook.save_to_buffer().unwrap();
+    let message = read(&none, &XlsxOptions::default())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        message.contains("no sheet of 2 (甲, 乙)") && message.contains("empty"),
+        "{message}"
+    );
+}
+
+#[test]
 fn read_path_dispatches_excel() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("消防站.xlsx");
