@@ -149,6 +149,20 @@ fn bench_network(c: &mut Criterion, label: &str, roads: &Layer) {
                 .sum::<usize>()
         })
     });
+    // The same with the band fill, as `response_areas` makes dissolved bands.
+    let short_limits = [120.0, 180.0, 240.0, 300.0];
+    c.bench_function(
+        &format!("polygons_4_bands_2_to_5min_band_fill/{label}"),
+        |b| {
+            b.iter(|| {
+                dissolved_band_polygons(&graph, black_box(&short), &short_limits, 100.0, 25.0)
+                    .0
+                    .iter()
+                    .map(|(_, cells)| cells)
+                    .sum::<usize>()
+            })
+        },
+    );
     c.bench_function(&format!("response_areas_4_bands_total/{label}"), |b| {
         b.iter(|| response_areas(&graph, black_box(&snaps), &options).0.len())
     });
