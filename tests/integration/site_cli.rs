@@ -19,8 +19,14 @@ fn demo(name: &str) -> PathBuf {
 /// Runs `onemap site` on the demo roads, stations and population with extra arguments;
 /// returns the exit status, the parsed stdout (Null when not JSON) and stderr.
 fn site(extra: &[&str]) -> (bool, Json, String) {
+    on_demo("site", extra)
+}
+
+/// Runs `onemap COMMAND` with the demo roads, stations and population (5 minutes) and
+/// extra arguments, as [`site`] does.
+fn on_demo(command: &str, extra: &[&str]) -> (bool, Json, String) {
     let output = Command::new(env!("CARGO_BIN_EXE_onemap"))
-        .arg("site")
+        .arg(command)
         .arg("--roads")
         .arg(demo("roads.geojson"))
         .arg("--stations")
@@ -110,23 +116,8 @@ fn grid_candidates_two_sites_are_optimal_and_add_up() {
 fn site_and_coverage_count_the_same_covered_demand() {
     let (ok, out, stderr) = site(&["--k", "1", "--candidate-spacing-m", "1000"]);
     assert!(ok, "{stderr}");
-    let coverage = Command::new(env!("CARGO_BIN_EXE_onemap"))
-        .arg("coverage")
-        .arg("--roads")
-        .arg(demo("roads.geojson"))
-        .arg("--stations")
-        .arg(demo("fire_stations.geojson"))
-        .arg("--demand")
-        .arg(demo("population.geojson"))
-        .args(["--weight", "population", "--minutes", "5"])
-        .output()
-        .unwrap();
-    assert!(
-        coverage.status.success(),
-        "{}",
-        String::from_utf8_lossy(&coverage.stderr)
-    );
-    let report: Json = serde_json::from_slice(&coverage.stdout).unwrap();
+    let (ok, report, stderr) = on_demo("coverage", &[]);
+    assert!(ok, "{stderr}");
     assert_eq!(
         num(&report["population"]["covered"]),
         num(&out["before"]["covered"])
