@@ -1,28 +1,17 @@
-//! Fuzzes the OpenStreetMap PBF reader. The reader opens files by path, so each input is written to a per-process file in
-//! memory-backed /dev/shm when present.
+//! Fuzzes the OpenStreetMap PBF reader. The reader opens files by path, so each input is
+//! written to a scratch file first.
 #![no_main]
 
-use libfuzzer_sys::fuzz_target;
-use onemap::io::Progress;
-use std::path::PathBuf;
-use std::sync::OnceLock;
+#[path = "scratch.rs"]
+mod scratch;
 
-fn path() -> &'static PathBuf {
-    static PATH: OnceLock<PathBuf> = OnceLock::new();
-    PATH.get_or_init(|| {
-        let base = if std::path::Path::new("/dev/shm").is_dir() {
-            PathBuf::from("/dev/shm")
-        } else {
-            std::env::temp_dir()
-        };
-        base.join(format!("onemap-fuzz-{}.osm.pbf", std::process::id()))
-    })
-}
+use libfuzzer_sys::fuzz_target;
+use onemap::io::{Progress, ReadOptions};
 
 fuzz_target!(|data: &[u8]| {
-    let path = path().clone();
-    if std::fs::write(&path, data).is_err() {
+    let path = scratch::scratch_path(".osm.pbf");
+    if std::fs::write(path, data).is_err() {
         return;
     }
-    let _ = onemap::io::osm_reader::read_osm_pbf(&path, &onemap::io::ReadOptions::default(), &Progress::default());
+    let _ = onemap::io::osm_reader::read_osm_pbf(path, &ReadOptions::default(), &Progress::default());
 });

@@ -3,6 +3,9 @@
 //! /dev/shm when present, because the reader opens the sidecar files by path.
 #![no_main]
 
+#[path = "scratch.rs"]
+mod scratch;
+
 use libfuzzer_sys::fuzz_target;
 use onemap::io::Progress;
 use onemap::io::shapefile_reader::{ShapefileOptions, read_shapefile};
@@ -12,12 +15,7 @@ use std::sync::OnceLock;
 fn dir() -> &'static PathBuf {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
-        let base = if std::path::Path::new("/dev/shm").is_dir() {
-            PathBuf::from("/dev/shm")
-        } else {
-            std::env::temp_dir()
-        };
-        let dir = base.join(format!("onemap-fuzz-shp-{}", std::process::id()));
+        let dir = scratch::scratch_path("-shp").clone();
         let _ = std::fs::create_dir_all(&dir);
         dir
     })

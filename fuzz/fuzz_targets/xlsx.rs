@@ -1,28 +1,12 @@
-//! Fuzzes the Excel point-list reader (zip container, XML parts, the shared table core). The reader opens files by path, so each input is written to a per-process file in
-//! memory-backed /dev/shm when present.
+//! Fuzzes the Excel point-list reader (zip container, XML parts, every sheet through the
+//! shared table core), straight from the bytes.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use onemap::io::Progress;
-use std::path::PathBuf;
-use std::sync::OnceLock;
-
-fn path() -> &'static PathBuf {
-    static PATH: OnceLock<PathBuf> = OnceLock::new();
-    PATH.get_or_init(|| {
-        let base = if std::path::Path::new("/dev/shm").is_dir() {
-            PathBuf::from("/dev/shm")
-        } else {
-            std::env::temp_dir()
-        };
-        base.join(format!("onemap-fuzz-{}.xlsx", std::process::id()))
-    })
-}
+use onemap::io::xlsx_reader::{XlsxOptions, read_xlsx_bytes};
+use std::path::Path;
 
 fuzz_target!(|data: &[u8]| {
-    let path = path().clone();
-    if std::fs::write(&path, data).is_err() {
-        return;
-    }
-    let _ = onemap::io::xlsx_reader::read_xlsx_points(&path, &onemap::io::xlsx_reader::XlsxOptions::default(), &Progress::default());
+    let _ = read_xlsx_bytes(Path::new("fuzz.xlsx"), data, &XlsxOptions::default(), &Progress::default());
 });

@@ -2,9 +2,9 @@
 //! Gauss-Krüger metres, swapped columns, bad rows and GCJ-02, on small fixtures.
 #![allow(clippy::unwrap_used)]
 
+use crate::support::points;
 use std::path::Path;
 
-use geo::Geometry;
 use onemap::crs::Crs;
 use onemap::io::csv_reader::{CsvInfo, CsvOptions, read_csv_bytes};
 use onemap::io::{LoadError, Loaded, Progress};
@@ -13,18 +13,6 @@ use rand::{Rng, SeedableRng};
 
 fn read(text: &[u8], options: &CsvOptions) -> Result<(Loaded, CsvInfo), LoadError> {
     read_csv_bytes(Path::new("points.csv"), text, options, &Progress::default())
-}
-
-fn points(loaded: &Loaded) -> Vec<(f64, f64)> {
-    loaded
-        .layer
-        .geometries
-        .iter()
-        .map(|g| match g {
-            Geometry::Point(p) => (p.x(), p.y()),
-            other => panic!("not a point: {other:?}"),
-        })
-        .collect()
 }
 
 fn assert_near(got: (f64, f64), want: (f64, f64), tolerance: f64) {

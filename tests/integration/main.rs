@@ -3,7 +3,9 @@
 //! former test file; `cargo test --test integration MODULE::` runs one of them.
 
 mod support {
+    mod points;
     pub mod shp_writer;
+    pub use points::points;
 }
 
 mod architecture;

@@ -277,6 +277,18 @@ fn demo_app() -> Harness<'static, OneMapApp> {
     harness(app)
 }
 
+/// The demo at street level over the town centre, where the zone and incident tests click.
+fn demo_app_in_town() -> Harness<'static, OneMapApp> {
+    let mut h = demo_app();
+    h.state_mut().state.view_request = Some(onemap::app::ViewRequest::Center {
+        lon: 117.868,
+        lat: 36.803,
+        zoom: 14.0,
+    });
+    h.run_steps(3);
+    h
+}
+
 #[test]
 fn coverage_report_counts_population_and_flags_uncovered_features() {
     let mut h = demo_app();
@@ -518,13 +530,7 @@ fn click_lonlat(h: &mut Harness<'_, OneMapApp>, lon: f64, lat: f64) {
 
 #[test]
 fn a_zone_drawn_by_clicks_gets_a_report_and_undo_takes_it_back() {
-    let mut h = demo_app();
-    h.state_mut().state.view_request = Some(onemap::app::ViewRequest::Center {
-        lon: 117.868,
-        lat: 36.803,
-        zoom: 14.0,
-    });
-    h.run_steps(3);
+    let mut h = demo_app_in_town();
     h.get_by_label("Draw zone (polygon)").click();
     h.run_steps(2);
     for (lon, lat) in [
@@ -565,13 +571,7 @@ fn a_zone_drawn_by_clicks_gets_a_report_and_undo_takes_it_back() {
 
 #[test]
 fn placing_an_incident_ranks_the_stations_by_eta() {
-    let mut h = demo_app();
-    h.state_mut().state.view_request = Some(onemap::app::ViewRequest::Center {
-        lon: 117.868,
-        lat: 36.803,
-        zoom: 14.0,
-    });
-    h.run_steps(3);
+    let mut h = demo_app_in_town();
     h.get_by_label("Place incident").click();
     h.run_steps(2);
     click_lonlat(&mut h, 117.8705, 36.8040);

@@ -3,9 +3,9 @@
 //! broken workbooks, and seeded random mutations; fixtures are made with rust_xlsxwriter.
 #![allow(clippy::unwrap_used)]
 
+use crate::support::points;
 use std::path::Path;
 
-use geo::Geometry;
 use onemap::crs::Crs;
 use onemap::io::xlsx_reader::{XlsxInfo, XlsxOptions, read_xlsx_bytes};
 use onemap::io::{LoadError, Loaded, Progress, ReadOptions, read_path};
@@ -20,18 +20,6 @@ fn read(bytes: &[u8], options: &XlsxOptions) -> Result<(Loaded, XlsxInfo), LoadE
         options,
         &Progress::default(),
     )
-}
-
-fn points(loaded: &Loaded) -> Vec<(f64, f64)> {
-    loaded
-        .layer
-        .geometries
-        .iter()
-        .map(|g| match g {
-            Geometry::Point(p) => (p.x(), p.y()),
-            other => panic!("not a point: {other:?}"),
-        })
-        .collect()
 }
 
 /// A workbook like a bureau's: a title row, then 名称/经度/纬度/人数/编码, numeric and DMS
